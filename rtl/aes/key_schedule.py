@@ -1,0 +1,171 @@
+"""The AES-128 key schedule: one step forwards or backwards, and the iterative last-round-key unit.
+
+Round key ``r`` is four little-endian 32-bit words ``w0..w3`` (``w0`` in bits [31:0], byte 0 of
+each word in its low byte). One step forwards (FIPS-197 §5.2)::
+
+    t  = SubWord(RotWord(w3)) ^ Rcon[r]
+    w0' = w0 ^ t;  w1' = w1 ^ w0';  w2' = w2 ^ w1';  w3' = w3 ^ w2'
+
+and backwards, from round key ``r`` to ``r - 1``::
+
+    w3' = w3 ^ w2;  w2' = w2 ^ w1;  w1' = w1 ^ w0;  w0' = w0 ^ SubWord(RotWord(w3')) ^ Rcon[r]
+
+Each step uses four S-boxes. The pipelines instantiate one step per round, so that every block
+carries its own key; :class:`AESLastRoundKey` reuses one step ten times.
+"""
+
+from amaranth import Cat, Const, Module, Signal
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from . import reference
+from .sbox import DEFAULT_SBOX, SBox, check_sbox_impl
+
+__all__ = ["KeyExpansionStep", "InvKeyExpansionStep", "AESLastRoundKey"]
+
+
+def _word(v, n):
+    return v[32 * n:32 * n + 32]
+
+
+class _KeyStepBase(wiring.Component):
+    _inverse = False
+
+    def __init__(self, *, rcon=None, sbox=DEFAULT_SBOX):
+        if rcon is not None and not (isinstance(rcon, int) and 0 <= rcon < 256):
+            raise ValueError(f"rcon must be None or an 8-bit int, not {rcon!r}")
+        self.rcon = rcon
+        self.sbox = check_sbox_impl(sbox)
+        members = {"i": In(128), "o": Out(128)}
+        if rcon is None:
+            members["rcon_i"] = In(8)
+        super().__init__(members)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(rcon={self.rcon!r}, sbox={self.sbox!r})"
+
+    def _sub_rot(self, m, word):
+        """``SubWord(RotWord(word)) ^ rcon`` as a 32-bit signal."""
+        rot = Cat(word[8:32], word[0:8])
+        out = Signal(32)
+        for n in range(4):
+            s = m.submodules[f"sbox{n}"] = SBox(sbox=self.sbox)
+            m.d.comb += [s.i.eq(rot[8 * n:8 * n + 8]), out[8 * n:8 * n + 8].eq(s.o)]
+        rcon = self.rcon_i if self.rcon is None else Const(self.rcon, 8)
+        return out ^ Cat(rcon, Const(0, 24))
+
+
+class KeyExpansionStep(_KeyStepBase):
+    """Round key ``r`` from round key ``r - 1``, combinational.
+
+    Parameters
+    ----------
+    rcon : int or None
+        ``Rcon[r]``; ``None`` adds an ``rcon_i`` input for iterative use.
+    sbox : {"composite", "table"}
+        S-box implementation (:mod:`rtl.aes.sbox`).
+
+    Members
+    -------
+    i : ``In(128)``
+        Round key ``r - 1``.
+    rcon_i : ``In(8)``
+        Only when ``rcon`` is ``None``.
+    o : ``Out(128)``
+        Round key ``r``.
+    """
+
+    def elaborate(self, platform):
+        m = Module()
+        w = [_word(self.i, n) for n in range(4)]
+        t = self._sub_rot(m, w[3])
+        w0 = w[0] ^ t
+        w1 = w[1] ^ w0
+        w2 = w[2] ^ w1
+        w3 = w[3] ^ w2
+        m.d.comb += self.o.eq(Cat(w0, w1, w2, w3))
+        return m
+
+
+class InvKeyExpansionStep(_KeyStepBase):
+    """Round key ``r - 1`` from round key ``r``, combinational (the schedule run backwards).
+
+    Parameters and members as :class:`KeyExpansionStep`, with ``i`` round key ``r`` and ``o``
+    round key ``r - 1``; ``rcon`` is still ``Rcon[r]``.
+    """
+
+    def elaborate(self, platform):
+        m = Module()
+        w = [_word(self.i, n) for n in range(4)]
+        p3 = Signal(32)
+        m.d.comb += p3.eq(w[3] ^ w[2])
+        p2 = w[2] ^ w[1]
+        p1 = w[1] ^ w[0]
+        p0 = w[0] ^ self._sub_rot(m, p3)
+        m.d.comb += self.o.eq(Cat(p0, p1, p2, p3))
+        return m
+
+
+class AESLastRoundKey(wiring.Component):
+    """Iterative AES-128 key expansion to round key 10 (the decrypt pipeline's key).
+
+    One :class:`KeyExpansionStep` (four S-boxes) applied ten times. A key is accepted when
+    the unit is idle; round key 10 appears on ``o`` exactly :attr:`latency` cycles after the
+    transfer on ``i`` and is held until it is taken. Then the unit is idle again, so the
+    throughput is one key per ``latency + 1`` cycles when ``o`` is always ready.
+
+    Parameters
+    ----------
+    sbox : {"composite", "table"}
+        S-box implementation (:mod:`rtl.aes.sbox`).
+
+    Members
+    -------
+    i : ``In(stream.Signature(128))``
+        The cipher key.
+    o : ``Out(stream.Signature(128))``
+        Round key 10 (``rtl.aes.reference.last_round_key(key)``).
+
+    Attributes
+    ----------
+    latency : int
+        Cycles from the transfer on ``i`` to ``o.valid``: 10.
+    """
+
+    latency = 10
+
+    def __init__(self, *, sbox=DEFAULT_SBOX):
+        self.sbox = check_sbox_impl(sbox)
+        super().__init__({"i": In(stream.Signature(128)), "o": Out(stream.Signature(128))})
+
+    def __repr__(self):
+        return f"AESLastRoundKey(sbox={self.sbox!r})"
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.step = step = KeyExpansionStep(sbox=self.sbox)
+
+        rk = Signal(128, reset_less=True)
+        rnd = Signal(range(11))     # the round key now in rk (0 = idle)
+        busy = Signal()
+
+        rcon = Signal(8)
+        with m.Switch(rnd):
+            for r in range(10):
+                with m.Case(r):
+                    m.d.comb += rcon.eq(reference.RCON[r + 1])
+        m.d.comb += [
+            step.i.eq(rk),
+            step.rcon_i.eq(rcon),
+            self.i.ready.eq(~busy),
+            self.o.payload.eq(rk),
+            self.o.valid.eq(busy & (rnd == 10)),
+        ]
+
+        with m.If(self.i.valid & self.i.ready):
+            m.d.sync += [rk.eq(self.i.payload), rnd.eq(0), busy.eq(1)]
+        with m.Elif(busy & (rnd != 10)):
+            m.d.sync += [rk.eq(step.o), rnd.eq(rnd + 1)]
+        with m.Elif(self.o.valid & self.o.ready):
+            m.d.sync += busy.eq(0)
+        return m

@@ -1,0 +1,170 @@
+"""The AES round transformations and their inverses, as combinational Amaranth components.
+
+Every component maps a 128-bit state ``i`` to a 128-bit state ``o`` (:class:`AddRoundKey` also
+takes ``key``), with FIPS-197 byte 0 in bits [7:0]: the byte in row ``r`` and column ``c`` is
+byte ``r + 4*c`` (docs/architecture.md §1). :mod:`rtl.aes.reference` defines the same functions
+on Python integers, and the unit tests compare the two.
+"""
+
+import functools
+import operator
+
+from amaranth import Cat, Module
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from .sbox import DEFAULT_SBOX, SBox, check_sbox_impl
+
+__all__ = [
+    "SubBytes", "InvSubBytes", "ShiftRows", "InvShiftRows",
+    "MixColumns", "InvMixColumns", "AddRoundKey",
+    "xtime", "gf_mul_const",
+]
+
+
+def _byte(v, n):
+    return v[8 * n:8 * n + 8]
+
+
+def xtime(b):
+    """Multiply the 8-bit value *b* by x in GF(2^8) (a wiring shuffle plus three XORs)."""
+    return Cat(b[7], b[0] ^ b[7], b[1], b[2] ^ b[7], b[3] ^ b[7], b[4], b[5], b[6])
+
+
+def gf_mul_const(b, k):
+    """Multiply the 8-bit value *b* by the constant *k* in GF(2^8), as XORs of shifted copies."""
+    terms = []
+    p = b
+    while k:
+        if k & 1:
+            terms.append(p)
+        p = xtime(p)
+        k >>= 1
+    return functools.reduce(operator.xor, terms)
+
+
+class _StateMap(wiring.Component):
+    """Base of the one-input state transformations."""
+
+    i: In(128)
+    o: Out(128)
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class _SubBytesBase(_StateMap):
+    _inverse = False
+
+    def __init__(self, *, sbox=DEFAULT_SBOX):
+        self.sbox = check_sbox_impl(sbox)
+        super().__init__()
+
+    def __repr__(self):
+        return f"{type(self).__name__}(sbox={self.sbox!r})"
+
+    def elaborate(self, platform):
+        m = Module()
+        for n in range(16):
+            s = m.submodules[f"sbox{n}"] = SBox(inverse=self._inverse, sbox=self.sbox)
+            m.d.comb += [s.i.eq(_byte(self.i, n)), _byte(self.o, n).eq(s.o)]
+        return m
+
+
+class SubBytes(_SubBytesBase):
+    """SubBytes: the S-box on each of the 16 bytes.
+
+    Parameters
+    ----------
+    sbox : {"composite", "table"}
+        S-box implementation (:mod:`rtl.aes.sbox`).
+
+    Members
+    -------
+    i : ``In(128)``
+    o : ``Out(128)``
+    """
+
+    _inverse = False
+
+
+class InvSubBytes(_SubBytesBase):
+    """InvSubBytes: the inverse S-box on each of the 16 bytes (members as :class:`SubBytes`)."""
+
+    _inverse = True
+
+
+class ShiftRows(_StateMap):
+    """ShiftRows: row ``r`` rotates left by ``r`` columns; wiring only.
+
+    Members
+    -------
+    i : ``In(128)``
+    o : ``Out(128)``
+    """
+
+    _direction = 1
+
+    def elaborate(self, platform):
+        m = Module()
+        for c in range(4):
+            for r in range(4):
+                src = r + 4 * ((c + self._direction * r) % 4)
+                m.d.comb += _byte(self.o, r + 4 * c).eq(_byte(self.i, src))
+        return m
+
+
+class InvShiftRows(ShiftRows):
+    """InvShiftRows: row ``r`` rotates right by ``r`` columns; wiring only."""
+
+    _direction = -1
+
+
+class MixColumns(_StateMap):
+    """MixColumns: each column multiplied by the circulant matrix (02 03 01 01) over GF(2^8).
+
+    Members
+    -------
+    i : ``In(128)``
+    o : ``Out(128)``
+    """
+
+    _coeffs = (2, 3, 1, 1)
+
+    def elaborate(self, platform):
+        m = Module()
+        for c in range(4):
+            col = [_byte(self.i, 4 * c + k) for k in range(4)]
+            for r in range(4):
+                terms = [gf_mul_const(col[k], self._coeffs[(k - r) % 4]) for k in range(4)]
+                m.d.comb += _byte(self.o, 4 * c + r).eq(functools.reduce(operator.xor, terms))
+        return m
+
+
+class InvMixColumns(MixColumns):
+    """InvMixColumns: each column multiplied by the circulant matrix (0e 0b 0d 09)."""
+
+    _coeffs = (0x0E, 0x0B, 0x0D, 0x09)
+
+
+class AddRoundKey(wiring.Component):
+    """AddRoundKey: ``o = i ^ key`` (its own inverse).
+
+    Members
+    -------
+    i : ``In(128)``
+    key : ``In(128)``
+    o : ``Out(128)``
+    """
+
+    i: In(128)
+    key: In(128)
+    o: Out(128)
+
+    def __repr__(self):
+        return "AddRoundKey()"
+
+    def elaborate(self, platform):
+        m = Module()
+        m.d.comb += self.o.eq(self.i ^ self.key)
+        return m

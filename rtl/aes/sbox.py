@@ -1,0 +1,254 @@
+"""The AES S-box and inverse S-box as combinational Amaranth components, in two styles.
+
+``sbox="composite"`` (the default)
+    Inversion in GF(2^8) computed in the isomorphic tower field GF((2^4)^2), the approach of
+    Satoh et al. and Canright ("A very compact S-box for AES", CHES 2005). The byte is mapped
+    into the tower field by an 8x8 GF(2) matrix, inverted there with two GF(2^4) multiplications,
+    one GF(2^4) multiply-and-square and one GF(2^4) inversion, and mapped back; the affine
+    transform of the S-box is folded into the output matrix (the inverse S-box folds the
+    inverse affine transform into the input matrix). On a LUT4 FPGA this is a few dozen LUT4s
+    per S-box, against roughly twice that for a 256-entry table: the 8-input functions of a table
+    each need 16 LUT4s plus multiplexers, while the tower field's widest functions (the
+    GF(2^4) products and the 4-bit inversion) have 8 or 4 inputs. The matrices are derived
+    below from the field definitions (not copied from a paper) and every S-box is checked
+    exhaustively against :mod:`rtl.aes.reference` by the unit tests.
+
+``sbox="table"``
+    A 256-entry ``Switch``/``Case`` lookup: the obvious reference implementation, kept so that
+    the FPGA flow can measure both.
+
+Neither style uses block RAM: the pipelines need 200 S-boxes each (160 for the data, 40 for
+the key schedule), more than the ECP5-85F's 208 EBRs can hold for three pipelines.
+"""
+
+import functools
+import operator
+
+from amaranth import Module, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from . import reference
+
+__all__ = ["SBOX_IMPLS", "DEFAULT_SBOX", "SBox", "check_sbox_impl"]
+
+#: The accepted values of every ``sbox=`` parameter in :mod:`rtl.aes`.
+SBOX_IMPLS = ("composite", "table")
+#: The default S-box style: the smaller one on a LUT4 FPGA.
+DEFAULT_SBOX = "composite"
+
+
+def check_sbox_impl(sbox):
+    """Raise :class:`ValueError` unless *sbox* is one of :data:`SBOX_IMPLS`; return it."""
+    if sbox not in SBOX_IMPLS:
+        raise ValueError(f"sbox must be one of {SBOX_IMPLS}, not {sbox!r}")
+    return sbox
+
+
+# Tower-field arithmetic (Python, used at elaboration time) ----------------------------------
+
+_GF16_POLY = 0b10011          # y^4 + y + 1
+
+
+def _gf16_mul(a, b):
+    r = 0
+    for i in range(4):
+        if (b >> i) & 1:
+            r ^= a << i
+    for i in (6, 5, 4):
+        if (r >> i) & 1:
+            r ^= _GF16_POLY << (i - 4)
+    return r
+
+
+_GF16_INV = tuple(next((b for b in range(16) if _gf16_mul(a, b) == 1), 0) for a in range(16))
+
+# GF(2^8) = GF(2^4)[x] / (x^2 + x + LAMBDA); the element a_h*x + a_l is the byte (a_h << 4) | a_l.
+# LAMBDA is the first constant that makes x^2 + x + LAMBDA irreducible over GF(2^4).
+_LAMBDA = next(lam for lam in range(1, 16)
+               if all(_gf16_mul(t, t) ^ t ^ lam for t in range(16)))
+
+
+def _tower_mul(a, b):
+    ah, al, bh, bl = a >> 4, a & 15, b >> 4, b & 15
+    hh = _gf16_mul(ah, bh)
+    hi = hh ^ _gf16_mul(ah, bl) ^ _gf16_mul(al, bh)
+    lo = _gf16_mul(al, bl) ^ _gf16_mul(_LAMBDA, hh)
+    return (hi << 4) | lo
+
+
+def _tower_pow(a, n):
+    r = 1
+    for _ in range(n):
+        r = _tower_mul(r, a)
+    return r
+
+
+def _aes_poly_at(beta):
+    # x^8 + x^4 + x^3 + x + 1 evaluated at beta in the tower field.
+    acc = 0
+    for e in (8, 4, 3, 1, 0):
+        acc ^= _tower_pow(beta, e)
+    return acc
+
+
+# A root of the AES polynomial in the tower field; alpha^i -> beta^i is a field isomorphism.
+_BETA = next(b for b in range(2, 256) if _aes_poly_at(b) == 0)
+# Columns of the 8x8 GF(2) matrices, as the image of each basis bit.
+_TO_TOWER = tuple(_tower_pow(_BETA, i) for i in range(8))
+
+
+def _apply(columns, v):
+    r = 0
+    for i, col in enumerate(columns):
+        if (v >> i) & 1:
+            r ^= col
+    return r
+
+
+def _linear_columns(func):
+    """Columns of the GF(2)-linear map *func* on bytes."""
+    return tuple(func(1 << i) for i in range(8))
+
+
+_FROM_TOWER_TABLE = {_apply(_TO_TOWER, v): v for v in range(256)}
+assert len(_FROM_TOWER_TABLE) == 256, "tower-field map is not invertible"
+_FROM_TOWER = _linear_columns(lambda t: _FROM_TOWER_TABLE[t])
+# The S-box's affine part: A(b) = SBOX(inv(b)); linear part is A(b) ^ 0x63.
+_AFFINE = _linear_columns(lambda b: reference.SBOX[reference._gf_inv(b)] ^ 0x63)
+_INV_AFFINE_TABLE = {_apply(_AFFINE, v): v for v in range(256)}
+_INV_AFFINE = _linear_columns(lambda b: _INV_AFFINE_TABLE[b])
+
+# Forward:  S(x)    = AFFINE . FROM_TOWER . inv_tower(TO_TOWER . x) ^ 0x63
+# Inverse:  S^-1(y) = FROM_TOWER . inv_tower(TO_TOWER . INV_AFFINE . y ^ TO_TOWER . INV_AFFINE . 0x63)
+_FWD_IN, _FWD_IN_CONST = _TO_TOWER, 0
+_FWD_OUT, _FWD_OUT_CONST = _linear_columns(lambda t: _apply(_AFFINE, _apply(_FROM_TOWER, t))), 0x63
+_INV_IN = _linear_columns(lambda y: _apply(_TO_TOWER, _apply(_INV_AFFINE, y)))
+_INV_IN_CONST = _apply(_INV_IN, 0x63)
+_INV_OUT, _INV_OUT_CONST = _FROM_TOWER, 0
+
+
+def _tower_inv_model(t):
+    ah, al = t >> 4, t & 15
+    d = _gf16_mul(_LAMBDA, _gf16_mul(ah, ah)) ^ _gf16_mul(ah, al) ^ _gf16_mul(al, al)
+    di = _GF16_INV[d]
+    return (_gf16_mul(ah, di) << 4) | _gf16_mul(ah ^ al, di)
+
+
+# Elaboration-time self-check of the derivation (cheap: 256 evaluations each).
+assert all(_apply(_FWD_OUT, _tower_inv_model(_apply(_FWD_IN, x))) ^ _FWD_OUT_CONST
+           == reference.SBOX[x] for x in range(256))
+assert all(_apply(_INV_OUT, _tower_inv_model(_apply(_INV_IN, y) ^ _INV_IN_CONST))
+           == reference.INV_SBOX[y] for y in range(256))
+
+
+# Hardware building blocks ------------------------------------------------------------------
+
+def _xor_all(terms):
+    return functools.reduce(operator.xor, terms)
+
+
+def _linear(columns, v, const, width_in=8, width_out=8):
+    """Bits of ``columns . v ^ const`` as XOR expressions of the bits of *v*."""
+    bits = []
+    for j in range(width_out):
+        terms = [v[i] for i in range(width_in) if (columns[i] >> j) & 1]
+        bit = _xor_all(terms) if terms else 0
+        if (const >> j) & 1:
+            bit = ~bit if terms else 1
+        bits.append(bit)
+    return bits
+
+
+def _gf16_mul_hw(a, b):
+    """GF(2^4) product of two 4-bit values as a list of four bit expressions."""
+    out = [[] for _ in range(4)]
+    for i in range(4):
+        for j in range(4):
+            p = _gf16_mul(1 << i, 1 << j)
+            for k in range(4):
+                if (p >> k) & 1:
+                    out[k].append(a[i] & b[j])
+    return [_xor_all(t) for t in out]
+
+
+def _gf16_sq_scale_columns(scale):
+    # v -> scale * v^2 is GF(2)-linear.
+    return tuple(_gf16_mul(scale, _gf16_mul(1 << i, 1 << i)) for i in range(4))
+
+
+class SBox(wiring.Component):
+    """The AES S-box (or inverse S-box) on one byte, combinational.
+
+    Parameters
+    ----------
+    inverse : bool
+        ``False`` for SubBytes' S-box, ``True`` for InvSubBytes'.
+    sbox : {"composite", "table"}
+        Implementation style; see the module docstring.
+
+    Members
+    -------
+    i : ``In(8)``
+        The input byte.
+    o : ``Out(8)``
+        ``S(i)`` (or ``S^-1(i)``).
+    """
+
+    i: In(8)
+    o: Out(8)
+
+    def __init__(self, *, inverse=False, sbox=DEFAULT_SBOX):
+        self.inverse = bool(inverse)
+        self.sbox = check_sbox_impl(sbox)
+        super().__init__()
+
+    def __repr__(self):
+        return f"SBox(inverse={self.inverse!r}, sbox={self.sbox!r})"
+
+    def elaborate(self, platform):
+        m = Module()
+        if self.sbox == "table":
+            table = reference.INV_SBOX if self.inverse else reference.SBOX
+            with m.Switch(self.i):
+                for x, y in enumerate(table):
+                    with m.Case(x):
+                        m.d.comb += self.o.eq(y)
+            return m
+
+        if self.inverse:
+            in_cols, in_const, out_cols, out_const = _INV_IN, _INV_IN_CONST, _INV_OUT, _INV_OUT_CONST
+        else:
+            in_cols, in_const, out_cols, out_const = _FWD_IN, _FWD_IN_CONST, _FWD_OUT, _FWD_OUT_CONST
+
+        # Into the tower field (with the inverse affine transform folded in for S^-1).
+        t = Signal(8)
+        m.d.comb += [t[j].eq(bit) for j, bit in enumerate(_linear(in_cols, self.i, in_const))]
+        ah, al = t[4:8], t[0:4]
+
+        # d = LAMBDA*ah^2 ^ ah*al ^ al^2: the norm, the only value that must be inverted.
+        d = Signal(4)
+        sq_hi = _linear(_gf16_sq_scale_columns(_LAMBDA), ah, 0, 4, 4)
+        sq_lo = _linear(_gf16_sq_scale_columns(1), al, 0, 4, 4)
+        prod = _gf16_mul_hw(ah, al)
+        m.d.comb += [d[k].eq(sq_hi[k] ^ prod[k] ^ sq_lo[k]) for k in range(4)]
+
+        # 4-bit inversion: a 4-input function per bit, i.e. one LUT4 each.
+        d_inv = Signal(4)
+        with m.Switch(d):
+            for x in range(16):
+                with m.Case(x):
+                    m.d.comb += d_inv.eq(_GF16_INV[x])
+
+        # inverse = (ah * d^-1) x + (ah ^ al) * d^-1
+        inv = Signal(8)
+        ahl = Signal(4)
+        m.d.comb += ahl.eq(ah ^ al)
+        hi = _gf16_mul_hw(ah, d_inv)
+        lo = _gf16_mul_hw(ahl, d_inv)
+        m.d.comb += [inv[4 + k].eq(hi[k]) for k in range(4)]
+        m.d.comb += [inv[k].eq(lo[k]) for k in range(4)]
+
+        # Back to the polynomial basis (with the affine transform folded in for S).
+        m.d.comb += [self.o[j].eq(bit) for j, bit in enumerate(_linear(out_cols, inv, out_const))]
+        return m

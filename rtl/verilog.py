@@ -1,0 +1,98 @@
+"""Verilog generation for every top-level design, and the ``python -m rtl.verilog`` CLI.
+
+There is exactly one way this project turns an Amaranth component into Verilog, used by
+``make verilog``, by the simulation runner and by the FPGA flows, so that what is simulated is
+what is synthesized.
+
+Why ``write_verilog -sv``: Yosys' plain Verilog output initialises combinational ``always @*``
+blocks through a trigger register that Icarus in ``-g2012`` mode (which cocotb always uses)
+never fires at time 0, so outputs that depend only on registers stay X after reset
+(toolchain notes G11). With ``-sv`` Yosys emits ``always_comb``, which by definition runs at
+time 0 in every simulator.
+"""
+
+import argparse
+import hashlib
+import importlib
+import json
+import sys
+from pathlib import Path
+
+from amaranth.back import rtlil
+from amaranth.back import verilog as _verilog
+
+from .designs import DESIGNS
+
+__all__ = ["DESIGNS", "design_factory", "elaborate", "to_verilog", "rtl_source_hash", "main"]
+
+_RTL_DIR = Path(__file__).resolve().parent
+
+
+def design_factory(spec):
+    """Resolve ``"package.module:Callable"`` to the callable."""
+    module_name, _, attr = spec.partition(":")
+    if not attr:
+        raise ValueError(f"design spec {spec!r} must look like 'package.module:Callable'")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+def elaborate(spec, params=None):
+    """Instantiate the component named by *spec* with keyword *params*."""
+    return design_factory(spec)(**(params or {}))
+
+
+def to_verilog(component, name):
+    """Convert a ``wiring.Component`` to Verilog text (ports named from its signature)."""
+    rtlil_text = rtlil.convert(component, name=name, emit_src=False)
+    # Private helper, but the only way to pass write_verilog options in Amaranth 0.5; see the
+    # module docstring for why we need ``-sv``.
+    return _verilog._convert_rtlil_text(rtlil_text, strip_internal_attrs=True,
+                                        write_verilog_opts=["-sv"])
+
+
+def rtl_source_hash():
+    """Hash of every Python source under ``rtl/``: any RTL edit invalidates cached Verilog."""
+    digest = hashlib.sha256()
+    for path in sorted(_RTL_DIR.rglob("*.py")):
+        digest.update(str(path.relative_to(_RTL_DIR)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def design_key(spec, params):
+    """A stable key for (design, parameters, RTL sources)."""
+    blob = json.dumps({"spec": spec, "params": params or {}, "rtl": rtl_source_hash()},
+                      sort_keys=True, default=repr)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m rtl.verilog",
+        description="Write the Verilog of the project's top-level designs.")
+    parser.add_argument("designs", nargs="*",
+                        help=f"designs to write (default: all): {', '.join(DESIGNS)}")
+    parser.add_argument("-o", "--out-dir", default="build/verilog", type=Path,
+                        help="output directory (default: build/verilog)")
+    parser.add_argument("--list", action="store_true", help="list the designs and exit")
+    args = parser.parse_args(argv)
+    if args.list:
+        for name, (spec, params) in DESIGNS.items():
+            print(f"{name:24} {spec} {params}")
+        return 0
+    unknown = [d for d in args.designs if d not in DESIGNS]
+    if unknown:
+        print(f"error: unknown design {', '.join(unknown)}; choose from {', '.join(DESIGNS)}",
+              file=sys.stderr)
+        return 2
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    for name in args.designs or DESIGNS:
+        spec, params = DESIGNS[name]
+        path = args.out_dir / f"{name}.v"
+        path.write_text(to_verilog(elaborate(spec, params), name))
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

