@@ -129,8 +129,9 @@ def decrypt_trace(key: bytes, block: bytes) -> list[bytes]:
     """States of the inverse cipher: ``[after AddRoundKey 10, after inverse round 9, ..., after 0]``.
 
     Entry ``k`` (1 <= k <= 9) is the state after the inverse round that uses round key ``10 - k``
-    (InvShiftRows, InvSubBytes, AddRoundKey, InvMixColumns) and equals
-    ``encrypt_trace(key, plaintext)[10 - k]``; the last entry is the plaintext.
+    (InvShiftRows, InvSubBytes, AddRoundKey, InvMixColumns); the last entry is the plaintext.
+    For 0 <= k <= 9 entry ``k`` equals ShiftRows(SubBytes(``encrypt_trace(key, plaintext)[9 - k]``)),
+    the ``s_row`` state of encryption round ``10 - k`` in FIPS-197 Appendix C.
     """
     rks = expand_key(key)
     state = _add(_check16("block", block), rks[10])

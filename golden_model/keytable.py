@@ -91,7 +91,8 @@ class KeyProgramCommand:
 
     def __repr__(self) -> str:
         cmd = Command(self.command).name if self.command in Command._value2member_map_ else self.command
-        return f"KeyProgramCommand(keyid={self.keyid}, command={cmd}, enc_alg={self.enc_alg:#x}, <keys hidden>)"
+        return (f"KeyProgramCommand(keyid={self.keyid}, command={cmd}, enc_alg={self.enc_alg:#x}, "
+                "<keys hidden>)")
 
 
 @dataclass(frozen=True)

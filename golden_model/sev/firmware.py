@@ -268,9 +268,9 @@ class SecureProcessor:
             a platform that cannot boot is a broken test setup, not a firmware status.
         """
         for reg, value in ((ConfigReg.MODE, Mode.AMD), (ConfigReg.SYSCFG, SYSCFG_MEM_ENCRYPTION_MOD_EN)):
-            resp = self.engine.config_write(reg, int(value))
-            if resp.status != ConfigStatus.OK:
-                raise RuntimeError(f"engine refused {reg.name} at power-on: {resp.status.name}")
+            status = self.engine.config_write(reg, int(value))
+            if status != ConfigStatus.OK:
+                raise RuntimeError(f"engine refused {reg.name} at power-on: {status.name}")
         status = self.engine.key_program(
             KeyProgramCommand(keyid=self.host_slot, command=Command.SET_KEY_RANDOM, enc_alg=ENC_ALG_XTS_128,
                               key1=bytes(16), key2=bytes(16))
@@ -733,11 +733,12 @@ class SecureProcessor:
 
     def _memory_encryption_enabled(self) -> bool:
         """INIT's hardware check: the engine decodes AMD-style with encryption enabled."""
-        mode = self.engine.config_read(ConfigReg.MODE).data
-        syscfg = self.engine.config_read(ConfigReg.SYSCFG).data
+        mode = self.engine.config_read(ConfigReg.MODE)
+        syscfg = self.engine.config_read(ConfigReg.SYSCFG)
         return mode == Mode.AMD and bool(syscfg & SYSCFG_MEM_ENCRYPTION_MOD_EN)
 
-    def _key_program(self, slot: int, command: Command, key1: bytes = bytes(16), key2: bytes = bytes(16)) -> bool:
+    def _key_program(self, slot: int, command: Command, key1: bytes = bytes(16),
+                     key2: bytes = bytes(16)) -> bool:
         status = self.engine.key_program(
             KeyProgramCommand(keyid=slot, command=command, enc_alg=ENC_ALG_XTS_128, key1=key1, key2=key2)
         )
@@ -750,7 +751,7 @@ class SecureProcessor:
     def _access(self, addr: int, asid: int, data: bytes | None = None) -> bytes | None:
         """One line through the engine; ``None`` if the engine answers an error."""
         resp = self.engine.request(
-            Request(addr=addr, write=data is not None, asid=asid, data=data or bytes(_LINE), tag=0)
+            Request(addr=addr, write=data is not None, asid=asid, data=data, tag=0)
         )
         if resp.error != ErrorCode.OK:
             return None

@@ -1,0 +1,30 @@
+"""Ciphertext replay at the same address: old ciphertext decrypts to the old plaintext (no freshness)."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from ._platform import intel_tme_platform
+from .registry import demo
+
+OLD = b"balance=0000100 EUR".ljust(64, b" ")
+NEW = b"balance=0000000 EUR".ljust(64, b" ")
+
+
+@demo("replay", "record a line's ciphertext, let it change, put the old ciphertext back: old value returns")
+def run(out: TextIO) -> bool:
+    eng, cpu = intel_tme_platform()
+    pa = 0x40_0000
+    cpu.write_phys(pa, OLD)
+    cpu.wbinvd()
+    recorded = eng.dram.peek(pa)
+    cpu.write_phys(pa, NEW)
+    cpu.wbinvd()
+    before = cpu.read_phys(pa, 64)
+    cpu.wbinvd()
+    print(f"before: attacker recorded ciphertext {recorded[:16].hex()}...; memory now reads {before[:19]!r}",
+          file=out)
+    eng.dram.poke(pa, recorded)  # the attacker writes the old ciphertext back to the DIMM
+    after = cpu.read_phys(pa, 64)
+    print(f"after:  replayed the old ciphertext; memory reads {after[:19]!r}", file=out)
+    return before == NEW and after == OLD
