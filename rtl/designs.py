@@ -8,4 +8,5 @@ __all__ = ["DESIGNS"]
 DESIGNS = {
     "aes_encrypt_pipeline": ("rtl.aes.pipeline:AESEncryptPipeline", {"tag_width": 8}),
     "aes_decrypt_pipeline": ("rtl.aes.pipeline:AESDecryptPipeline", {"tag_width": 8}),
+    "mee_engine": ("rtl.engine.top:MEEngineTop", {}),
 }

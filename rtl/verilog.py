@@ -4,11 +4,8 @@ There is exactly one way this project turns an Amaranth component into Verilog, 
 ``make verilog``, by the simulation runner and by the FPGA flows, so that what is simulated is
 what is synthesized.
 
-Why ``write_verilog -sv``: Yosys' plain Verilog output initialises combinational ``always @*``
-blocks through a trigger register that Icarus in ``-g2012`` mode (which cocotb always uses)
-never fires at time 0, so outputs that depend only on registers stay X after reset
-(toolchain notes G11). With ``-sv`` Yosys emits ``always_comb``, which by definition runs at
-time 0 in every simulator.
+Simulators get this same text; the one Icarus-specific adjustment (the X-after-reset trap,
+toolchain notes G11) is applied by the simulation runner, see :func:`sim.runner.icarus_patch`.
 """
 
 import argparse
@@ -44,10 +41,8 @@ def elaborate(spec, params=None):
 def to_verilog(component, name):
     """Convert a ``wiring.Component`` to Verilog text (ports named from its signature)."""
     rtlil_text = rtlil.convert(component, name=name, emit_src=False)
-    # Private helper, but the only way to pass write_verilog options in Amaranth 0.5; see the
-    # module docstring for why we need ``-sv``.
-    return _verilog._convert_rtlil_text(rtlil_text, strip_internal_attrs=True,
-                                        write_verilog_opts=["-sv"])
+    # The private helper is the only way to pass strip_internal_attrs without re-elaborating.
+    return _verilog._convert_rtlil_text(rtlil_text, strip_internal_attrs=True)
 
 
 def rtl_source_hash():
@@ -61,7 +56,10 @@ def rtl_source_hash():
 
 def design_key(spec, params):
     """A stable key for (design, parameters, RTL sources)."""
-    blob = json.dumps({"spec": spec, "params": params or {}, "rtl": rtl_source_hash()},
+    # The design's own module may live outside rtl/ (test designs): hash it too.
+    module_file = Path(importlib.import_module(spec.partition(":")[0]).__file__)
+    blob = json.dumps({"spec": spec, "params": params or {}, "rtl": rtl_source_hash(),
+                       "module": hashlib.sha256(module_file.read_bytes()).hexdigest()},
                       sort_keys=True, default=repr)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

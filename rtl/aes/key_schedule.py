@@ -48,9 +48,13 @@ class _KeyStepBase(wiring.Component):
         """``SubWord(RotWord(word)) ^ rcon`` as a 32-bit signal."""
         rot = Cat(word[8:32], word[0:8])
         out = Signal(32)
+        sboxes = []
         for n in range(4):
             s = m.submodules[f"sbox{n}"] = SBox(sbox=self.sbox)
-            m.d.comb += [s.i.eq(rot[8 * n:8 * n + 8]), out[8 * n:8 * n + 8].eq(s.o)]
+            m.d.comb += s.i.eq(rot[8 * n:8 * n + 8])
+            sboxes.append(s.o)
+        # Assigned whole: see the note in rtl.aes.sbox on Icarus and partial assignments.
+        m.d.comb += out.eq(Cat(*sboxes))
         rcon = self.rcon_i if self.rcon is None else Const(self.rcon, 8)
         return out ^ Cat(rcon, Const(0, 24))
 

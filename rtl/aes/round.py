@@ -9,7 +9,7 @@ on Python integers, and the unit tests compare the two.
 import functools
 import operator
 
-from amaranth import Cat, Module
+from amaranth import Cat, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -65,9 +65,13 @@ class _SubBytesBase(_StateMap):
 
     def elaborate(self, platform):
         m = Module()
+        outs = []
         for n in range(16):
             s = m.submodules[f"sbox{n}"] = SBox(inverse=self._inverse, sbox=self.sbox)
-            m.d.comb += [s.i.eq(_byte(self.i, n)), _byte(self.o, n).eq(s.o)]
+            m.d.comb += s.i.eq(_byte(self.i, n))
+            outs.append(s.o)
+        # Outputs are assigned whole: see the note in rtl.aes.sbox on Icarus.
+        m.d.comb += self.o.eq(Cat(*outs))
         return m
 
 
@@ -107,10 +111,8 @@ class ShiftRows(_StateMap):
 
     def elaborate(self, platform):
         m = Module()
-        for c in range(4):
-            for r in range(4):
-                src = r + 4 * ((c + self._direction * r) % 4)
-                m.d.comb += _byte(self.o, r + 4 * c).eq(_byte(self.i, src))
+        m.d.comb += self.o.eq(Cat(*(_byte(self.i, r + 4 * ((c + self._direction * r) % 4))
+                                    for c in range(4) for r in range(4))))
         return m
 
 
@@ -133,11 +135,26 @@ class MixColumns(_StateMap):
 
     def elaborate(self, platform):
         m = Module()
+        # b*x^n for each input byte, each in a signal of its own: nesting xtime() expressions
+        # would duplicate subtrees (harmless for synthesis, slow for the Python simulator).
+        top = max(self._coeffs).bit_length()
+        powers = []
+        for n in range(16):
+            chain = [_byte(self.i, n)]
+            for p in range(1, top):
+                sig = Signal(8, name=f"b{n}_x{1 << p}")
+                m.d.comb += sig.eq(xtime(chain[-1]))
+                chain.append(sig)
+            powers.append(chain)
+        out = []
         for c in range(4):
-            col = [_byte(self.i, 4 * c + k) for k in range(4)]
             for r in range(4):
-                terms = [gf_mul_const(col[k], self._coeffs[(k - r) % 4]) for k in range(4)]
-                m.d.comb += _byte(self.o, 4 * c + r).eq(functools.reduce(operator.xor, terms))
+                terms = []
+                for k in range(4):
+                    coeff = self._coeffs[(k - r) % 4]
+                    terms += [powers[4 * c + k][p] for p in range(top) if (coeff >> p) & 1]
+                out.append(functools.reduce(operator.xor, terms))
+        m.d.comb += self.o.eq(Cat(*out))
         return m
 
 

@@ -21,10 +21,7 @@ Neither style uses block RAM: the pipelines need 200 S-boxes each (160 for the d
 the key schedule), more than the ECP5-85F's 208 EBRs can hold for three pipelines.
 """
 
-import functools
-import operator
-
-from amaranth import Module, Signal
+from amaranth import Cat, Const, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -145,7 +142,10 @@ assert all(_apply(_INV_OUT, _tower_inv_model(_apply(_INV_IN, y) ^ _INV_IN_CONST)
 # Hardware building blocks ------------------------------------------------------------------
 
 def _xor_all(terms):
-    return functools.reduce(operator.xor, terms)
+    # One reduction per output bit (``^{...}`` in Verilog) rather than a chain of 2-input XORs:
+    # the same logic after synthesis, but a third of the nets, which keeps the Verilog small
+    # and event-driven simulation (Icarus) fast.
+    return Cat(*terms).xor()
 
 
 def _linear(columns, v, const, width_in=8, width_out=8):
@@ -153,23 +153,24 @@ def _linear(columns, v, const, width_in=8, width_out=8):
     bits = []
     for j in range(width_out):
         terms = [v[i] for i in range(width_in) if (columns[i] >> j) & 1]
-        bit = _xor_all(terms) if terms else 0
+        bit = _xor_all(terms) if terms else Const(0, 1)
         if (const >> j) & 1:
-            bit = ~bit if terms else 1
+            bit = ~bit
         bits.append(bit)
     return bits
 
 
 def _gf16_mul_hw(a, b):
     """GF(2^4) product of two 4-bit values as a list of four bit expressions."""
-    out = [[] for _ in range(4)]
+    lhs, rhs = [[] for _ in range(4)], [[] for _ in range(4)]
     for i in range(4):
         for j in range(4):
             p = _gf16_mul(1 << i, 1 << j)
             for k in range(4):
                 if (p >> k) & 1:
-                    out[k].append(a[i] & b[j])
-    return [_xor_all(t) for t in out]
+                    lhs[k].append(a[i])
+                    rhs[k].append(b[j])
+    return [(Cat(*lhs[k]) & Cat(*rhs[k])).xor() for k in range(4)]
 
 
 def _gf16_sq_scale_columns(scale):
@@ -223,7 +224,10 @@ class SBox(wiring.Component):
 
         # Into the tower field (with the inverse affine transform folded in for S^-1).
         t = Signal(8)
-        m.d.comb += [t[j].eq(bit) for j, bit in enumerate(_linear(in_cols, self.i, in_const))]
+        # Every signal is assigned whole, never bit by bit: a process that drives some bits of
+        # a vector and reads others re-triggers itself in Icarus (it cannot narrow the
+        # sensitivity of constant selects in always_comb), which made simulation ~100x slower.
+        m.d.comb += t.eq(Cat(*_linear(in_cols, self.i, in_const)))
         ah, al = t[4:8], t[0:4]
 
         # d = LAMBDA*ah^2 ^ ah*al ^ al^2: the norm, the only value that must be inverted.
@@ -231,7 +235,7 @@ class SBox(wiring.Component):
         sq_hi = _linear(_gf16_sq_scale_columns(_LAMBDA), ah, 0, 4, 4)
         sq_lo = _linear(_gf16_sq_scale_columns(1), al, 0, 4, 4)
         prod = _gf16_mul_hw(ah, al)
-        m.d.comb += [d[k].eq(sq_hi[k] ^ prod[k] ^ sq_lo[k]) for k in range(4)]
+        m.d.comb += d.eq(Cat(*(sq_hi[k] ^ prod[k] ^ sq_lo[k] for k in range(4))))
 
         # 4-bit inversion: a 4-input function per bit, i.e. one LUT4 each.
         d_inv = Signal(4)
@@ -246,9 +250,8 @@ class SBox(wiring.Component):
         m.d.comb += ahl.eq(ah ^ al)
         hi = _gf16_mul_hw(ah, d_inv)
         lo = _gf16_mul_hw(ahl, d_inv)
-        m.d.comb += [inv[4 + k].eq(hi[k]) for k in range(4)]
-        m.d.comb += [inv[k].eq(lo[k]) for k in range(4)]
+        m.d.comb += inv.eq(Cat(*lo, *hi))
 
         # Back to the polynomial basis (with the affine transform folded in for S).
-        m.d.comb += [self.o[j].eq(bit) for j, bit in enumerate(_linear(out_cols, inv, out_const))]
+        m.d.comb += self.o.eq(Cat(*_linear(out_cols, inv, out_const)))
         return m

@@ -37,6 +37,12 @@ class Lfsr(wiring.Component):
 
     Attributes
     ----------
+    run : Signal(1), in
+        Clock enable. The harness drives it from a register that is 0 in reset and 1 after:
+        a Fibonacci LFSR is a shift register, so a pipeline flop that samples LFSR bit ``k``
+        has the same D input as LFSR bit ``k+1``, and ``opt_merge`` would merge the two and
+        under-count the pipeline. A clock enable no pipeline flop shares makes them
+        different cells, at no LUT cost (ECP5 slices have a CE input).
     state : Signal(128), out
         The LFSR state, a new value every cycle.
     """
@@ -48,7 +54,7 @@ class Lfsr(wiring.Component):
         if seed == 0:
             raise ValueError("an LFSR seed must be non-zero (the all-zero state is a fixed point)")
         self._seed = seed
-        super().__init__({"state": Out(self.WIDTH)})
+        super().__init__({"run": In(1), "state": Out(self.WIDTH)})
 
     def elaborate(self, platform):
         m = Module()
@@ -56,7 +62,8 @@ class Lfsr(wiring.Component):
         feedback = 0
         for tap in _TAPS[self.WIDTH]:
             feedback ^= reg[tap - 1]
-        m.d.sync += reg.eq(Cat(feedback, reg[:-1]))
+        with m.If(self.run):
+            m.d.sync += reg.eq(Cat(feedback, reg[:-1]))
         m.d.comb += self.state.eq(reg)
         return m
 
@@ -158,18 +165,23 @@ class PipelineHarness(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.pipeline = pipeline = self.pipeline
+        m.submodules.pipeline = self.pipeline
 
         # The enable pin is asynchronous to clk and fans out to every stage's valid: two flops.
         en_meta = Signal()
         en_sync = Signal()
         m.d.sync += [en_meta.eq(self.en), en_sync.eq(en_meta)]
 
+        # 0 in reset, 1 forever after: the LFSRs' private clock enable (see Lfsr.run).
+        run = Signal()
+        m.d.sync += run.eq(1)
+
         n_lfsr = -(-self.input_bits // Lfsr.WIDTH)
         random_bits = []
         for n in range(n_lfsr):
             lfsr = Lfsr(self._lfsr_seed(n))
             m.submodules[f"lfsr{n}"] = lfsr
+            m.d.comb += lfsr.run.eq(run)
             random_bits.append(lfsr.state)
         pool = Cat(*random_bits) if random_bits else Const(0, 1)
 

@@ -55,3 +55,16 @@ def test_waves_written(tmp_path):
     result = runner.run(DESIGN, MODULE, sim="icarus", name="accumulator", waves=True)
     assert result.waves is not None and result.waves.is_file()
     assert result.waves.stat().st_size > 0
+
+
+@pytest.mark.sim
+def test_icarus_time0_patch_is_needed(monkeypatch):
+    """Without icarus_patch an always @* output stays X after reset on Icarus (G11)."""
+    # width=7: a Verilog file of its own, so parallel workers never see the unpatched copy.
+    monkeypatch.setattr(runner, "icarus_patch", lambda text: text)
+    broken = runner.run(DESIGN, MODULE, sim="icarus", params={"width": 7}, name="accumulator",
+                        check=False)
+    assert broken.failures == 1
+    monkeypatch.undo()
+    fixed = runner.run(DESIGN, MODULE, sim="icarus", params={"width": 7}, name="accumulator")
+    assert fixed.failures == 0

@@ -23,5 +23,14 @@ class Accumulator(wiring.Component):
         acc = Signal.like(self.o_sum)
         with m.If(self.i_en):
             m.d.sync += acc.eq(acc + self.i_value)
-        m.d.comb += [self.o_sum.eq(acc), self.o_is_zero.eq(acc == 0)]
+        m.d.comb += self.o_sum.eq(acc)
+        # A Switch (not a plain expression) so that Yosys writes this output from an
+        # ``always @*`` process: the construct that the Icarus time-0 trap affects.
+        with m.Switch(acc):
+            with m.Case(0):
+                m.d.comb += self.o_is_zero.eq(1)
+            with m.Case(1, 2, 3):
+                m.d.comb += self.o_is_zero.eq(0)
+            with m.Default():
+                m.d.comb += self.o_is_zero.eq(acc[-1] & acc[0] & ~acc[0])
         return m

@@ -1,0 +1,178 @@
+"""Payload layouts and code enums shared by the engine's units (docs/architecture.md §3-§8).
+
+Every stream of the engine carries a :class:`~amaranth.lib.data.StructLayout` payload built
+here, and every code that crosses a port (command, status, error, register number, mode, slot
+state) is a shape-typed :class:`~amaranth.lib.enum.Enum`, so the simulator and the generated
+Verilog show names instead of numbers. The numeric values are the contract of
+docs/architecture.md and of ``golden_model``; do not renumber them.
+"""
+
+from amaranth.lib import data, enum
+
+__all__ = [
+    "LINE_BITS", "BLOCK_BITS",
+    "Mode", "SlotState", "KeyProgramCommand", "KeyProgramStatus", "RspError", "CfgStatus",
+    "CfgAddr", "ENC_ALG_XTS_128",
+    "TME_ACTIVATE_LAYOUT",
+    "up_req_layout", "up_rsp_layout", "dram_req_layout", "dram_rsp_layout",
+    "KP_REQ_LAYOUT", "KP_RSP_LAYOUT", "CFG_REQ_LAYOUT", "CFG_RSP_LAYOUT", "ENTROPY_LAYOUT",
+    "config_layout", "SLOT_KEYS_LAYOUT",
+]
+
+#: A cache line: 4 AES blocks, byte k in bits [8k+7:8k] (docs/architecture.md §1).
+LINE_BITS = 512
+#: One AES block.
+BLOCK_BITS = 128
+
+#: KEYID_CTRL.ENC_ALG bit of AES-XTS-128, the only supported algorithm.
+ENC_ALG_XTS_128 = 1 << 0
+
+
+class Mode(enum.Enum, shape=1):
+    """Address-decode scheme (MODE register)."""
+    INTEL = 0   # TME / TME-MK: KeyID in the top PA bits
+    AMD   = 1   # SME / TSME / SEV: C-bit and ASID
+
+
+class SlotState(enum.Enum, shape=2):
+    """What a key slot holds. Kept in flip-flops so that reset empties every slot at once."""
+    EMPTY      = 0
+    KEY        = 1
+    NO_ENCRYPT = 2
+
+
+class KeyProgramCommand(enum.Enum, shape=8):
+    """KEYID_CTRL.COMMAND (docs/architecture.md §4)."""
+    SET_KEY_DIRECT = 0
+    SET_KEY_RANDOM = 1
+    CLEAR_KEY      = 2
+    NO_ENCRYPT     = 3
+
+
+class KeyProgramStatus(enum.Enum, shape=3):
+    """Key-program status (PCONFIG RAX values)."""
+    PROG_SUCCESS     = 0
+    INVALID_PROG_CMD = 1
+    ENTROPY_ERROR    = 2
+    INVALID_KEYID    = 3
+    INVALID_ENC_ALG  = 4
+    DEVICE_BUSY      = 5
+
+
+class RspError(enum.Enum, shape=2):
+    """Upstream response error field (docs/architecture.md §5)."""
+    OK          = 0
+    BAD_ADDRESS = 1
+    BAD_KEYID   = 2
+    NO_KEY      = 3
+
+
+class CfgStatus(enum.Enum, shape=2):
+    """Configuration-port status (docs/architecture.md §6)."""
+    OK            = 0
+    LOCKED        = 1
+    INVALID       = 2
+    ENTROPY_ERROR = 3
+
+
+class CfgAddr(enum.Enum, shape=4):
+    """Configuration register numbers (docs/architecture.md §6)."""
+    TME_ACTIVATE = 0
+    EXCLUDE_MASK = 1
+    EXCLUDE_BASE = 2
+    SYSCFG       = 3
+    TSME         = 4
+    MODE         = 5
+    KT_LOCK      = 6
+
+
+#: TME_ACTIVATE fields, at the positions of IA32_TME_ACTIVATE.
+TME_ACTIVATE_LAYOUT = data.StructLayout({
+    "lock":       1,    # [0]
+    "enable":     1,    # [1]
+    "rsvd0":      29,   # [30:2]
+    "bypass":     1,    # [31]
+    "keyid_bits": 4,    # [35:32]
+    "rsvd1":      12,   # [47:36]
+    "algs":       16,   # [63:48]
+})
+
+
+def up_req_layout(addr_width=64, asid_width=6, tag_width=8):
+    """Upstream request: ``addr``, ``write``, ``asid``, ``tag``, ``data`` (plaintext line)."""
+    return data.StructLayout({
+        "addr":  addr_width,
+        "write": 1,
+        "asid":  asid_width,
+        "tag":   tag_width,
+        "data":  LINE_BITS,
+    })
+
+
+def up_rsp_layout(tag_width=8):
+    """Upstream response: ``tag``, ``data`` (plaintext; 0 for writes and errors), ``error``."""
+    return data.StructLayout({"tag": tag_width, "data": LINE_BITS, "error": RspError})
+
+
+def dram_req_layout(pa_width=48, dram_tag_width=5):
+    """DRAM request: stripped line ``addr``, ``write``, engine ``tag``, ``data`` as stored."""
+    return data.StructLayout({
+        "addr":  pa_width,
+        "write": 1,
+        "tag":   dram_tag_width,
+        "data":  LINE_BITS,
+    })
+
+
+def dram_rsp_layout(dram_tag_width=5):
+    """DRAM read response: ``tag`` echoed from the request, ``data`` as stored."""
+    return data.StructLayout({"tag": dram_tag_width, "data": LINE_BITS})
+
+
+#: Key-program command (MKTME_KEY_PROGRAM_STRUCT fields the engine uses).
+KP_REQ_LAYOUT = data.StructLayout({
+    "keyid":   16,
+    "command": 8,       # raw, not the enum: values above 3 must be representable (INVALID_PROG_CMD)
+    "enc_alg": 16,
+    "key1":    128,
+    "key2":    128,
+})
+
+#: Key-program status.
+KP_RSP_LAYOUT = data.StructLayout({"status": KeyProgramStatus})
+
+#: Configuration access (``addr`` raw: numbers above 6 answer INVALID).
+CFG_REQ_LAYOUT = data.StructLayout({"addr": 4, "write": 1, "data": 64})
+
+#: Configuration response: status and the register's value after the access.
+CFG_RSP_LAYOUT = data.StructLayout({"status": CfgStatus, "data": 64})
+
+#: One 256-bit entropy word: key1 ^= word[127:0], key2 ^= word[255:128].
+ENTROPY_LAYOUT = 256
+
+
+def config_layout(pa_width=48):
+    """The decoded configuration the address decode and the key-program checks read.
+
+    It is the live register state (updated at the edge of a configuration response handshake);
+    each request samples it once, in its acceptance cycle.
+    """
+    return data.StructLayout({
+        "mode":         Mode,
+        "tme_lock":     1,
+        "tme_enable":   1,
+        "tme_bypass":   1,
+        "keyid_bits":   4,
+        "algs":         16,
+        "excl_enable":  1,
+        "excl_mask":    pa_width,   # [PA_WIDTH-1:12] of EXCLUDE_MASK, low 12 bits zero
+        "excl_base":    pa_width,   # [PA_WIDTH-1:12] of EXCLUDE_BASE, low 12 bits zero
+        "mem_enc_en":   1,          # SYSCFG.MemEncryptionModEn
+        "tsme":         1,
+        "kt_lock":      1,
+    })
+
+
+#: What the key memory stores per slot: the data key, its last round key (the decrypt
+#: pipeline's key, computed once when the slot is programmed) and the tweak key.
+SLOT_KEYS_LAYOUT = data.StructLayout({"k1": BLOCK_BITS, "k1_last": BLOCK_BITS, "k2": BLOCK_BITS})

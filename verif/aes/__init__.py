@@ -1,0 +1,1 @@
+"""AES pipeline verification: cocotb testbenches and their helpers."""

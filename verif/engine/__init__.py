@@ -1,0 +1,1 @@
+"""Engine-level cocotb tests and helpers."""

@@ -1,0 +1,1 @@
+"""pyuvm environment of the engine (see :mod:`verif.uvm.env`)."""
