@@ -17,6 +17,9 @@ from pathlib import Path
 
 from amaranth.back import rtlil
 from amaranth.back import verilog as _verilog
+from amaranth.hdl import Const, ValueCastable
+from amaranth.hdl._ir import PortDirection  # the port-direction type rtlil.convert expects
+from amaranth.lib.wiring import In
 
 from .designs import DESIGNS
 
@@ -38,9 +41,27 @@ def elaborate(spec, params=None):
     return design_factory(spec)(**(params or {}))
 
 
+def _ports(component):
+    """Ports from the component's signature, as Amaranth would derive them, minus constants.
+
+    A stream with ``always_ready=True`` (or ``always_valid``) has a constant ``ready`` member;
+    Amaranth refuses constants as ports ("Only signals and IO ports may be added as ports"), and
+    such a line carries no information, so it is simply not a port.
+    """
+    ports = {}
+    for path, member, value in component.signature.flatten(component):
+        if isinstance(value, ValueCastable):
+            value = value.as_value()
+        if isinstance(value, Const):
+            continue
+        direction = PortDirection.Input if member.flow == In else PortDirection.Output
+        ports["__".join(map(str, path))] = (value, direction)
+    return ports
+
+
 def to_verilog(component, name):
     """Convert a ``wiring.Component`` to Verilog text (ports named from its signature)."""
-    rtlil_text = rtlil.convert(component, name=name, emit_src=False)
+    rtlil_text = rtlil.convert(component, name=name, ports=_ports(component), emit_src=False)
     # The private helper is the only way to pass strip_internal_attrs without re-elaborating.
     return _verilog._convert_rtlil_text(rtlil_text, strip_internal_attrs=True)
 

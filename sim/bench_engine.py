@@ -53,6 +53,12 @@ def format_table(r: dict) -> str:
                  f"{lat['encrypted']['max'] - lat['bypass_noencrypt_slot']['max']}"))
     rows.append(("key change, lost cycles (writes)", str(r["key_change_lost_cycles_write"])))
     rows.append(("key change, lost cycles (reads)", str(r["key_change_lost_cycles_read"])))
+    for side in ("write", "read"):
+        d = r.get(f"key_change_{side}")
+        if d:
+            rows.append((f"  {side}s: span-ideal without/with, max gap near/away",
+                         f"{d['span_excess_without']}/{d['span_excess_with']}, "
+                         f"{d['max_gap_near_status']}/{d['max_gap_elsewhere']}"))
     width = max(len(a) for a, _ in rows)
     head = f"engine benchmark ({r['sim']}, {r['lines']} lines per stream)"
     return "\n".join([head, "-" * (width + 12)] + [f"{a:<{width}}  {b:>9}" for a, b in rows])

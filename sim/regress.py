@@ -42,7 +42,7 @@ def _run_one(job, sim, seed, waves):
     start = time.monotonic()
     try:
         result = runner.run(job.design, job.module, sim=sim, params=job.params,
-                            name=job.verilog_name, testcase=list(job.testcase or []) or None,
+                            name=job.verilog_name, test_filter=job.tests,
                             seed=seed, waves=waves, extra_env=job.env, check=False)
     except Exception as exc:  # a build error is a failed job, reported like one
         return {"name": job.name, "seed": seed, "sim": sim, "passed": False, "tests": 0,
@@ -73,7 +73,8 @@ def _prebuild(jobs, sim, waves):
         if key in seen:
             continue
         seen.add(key)
-        verilog = runner.verilog_for(job.design, job.params, job.verilog_name)
+        params = runner.simulation_params(sim, job.design, job.params)
+        verilog = runner.verilog_for(job.design, params, job.verilog_name)
         runner.build(sim, verilog, verilog.stem, waves=waves)
 
 

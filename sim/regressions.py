@@ -27,8 +27,8 @@ class SimJob:
         Verilog module name for the design.
     params : dict
         Keyword arguments of the design (part of the build key).
-    testcase : tuple of str or None
-        cocotb tests to run (all when None).
+    tests : str or None
+        Regular expression selecting the module's cocotb tests (all when None).
     env : dict
         Knobs passed to the test as environment variables.
     smoke : bool
@@ -40,14 +40,33 @@ class SimJob:
     module: str
     verilog_name: str
     params: dict = dataclasses.field(default_factory=dict)
-    testcase: tuple | None = None
+    tests: str | None = None
     env: dict = dataclasses.field(default_factory=dict)
     smoke: bool = True
 
 
+_ENGINE = dict(design="rtl.engine.top:MEEngineTop", verilog_name="mee_engine")
+_DIRECTED = dict(module="verif.engine.cocotb_engine", **_ENGINE)
+_UVM = dict(module="verif.uvm.cocotb_uvm", **_ENGINE)
+
 REGRESSION = [
-    SimJob("aes_encrypt_random", "rtl.aes.pipeline:AESEncryptPipeline", "verif.aes.cocotb_aes",
-           "aes_encrypt_pipeline", {"tag_width": 8}, ("encrypt_random_keys",)),
-    SimJob("aes_decrypt_random", "rtl.aes.pipeline:AESDecryptPipeline", "verif.aes.cocotb_aes",
-           "aes_decrypt_pipeline", {"tag_width": 8}, ("decrypt_random_keys",)),
+    # AES pipelines: FIPS-197 vectors and random blocks with a new key every cycle.
+    SimJob("aes_encrypt", "rtl.aes.pipeline:AESEncryptPipeline", "verif.aes.cocotb_aes",
+           "aes_encrypt_pipeline", {"tag_width": 8}),
+    SimJob("aes_decrypt", "rtl.aes.pipeline:AESDecryptPipeline", "verif.aes.cocotb_aes",
+           "aes_decrypt_pipeline", {"tag_width": 8}),
+    # Engine, directed (each checks DRAM contents and responses against the golden model).
+    SimJob("engine_modes", tests="encrypt_decrypt_|bypass_and_exclusion", **_DIRECTED),
+    SimJob("engine_key_program", tests="key_program_statuses", **_DIRECTED),
+    SimJob("engine_config", tests="config_statuses", **_DIRECTED),
+    SimJob("engine_errors", tests="error_responses", **_DIRECTED),
+    SimJob("engine_random", tests="random_traffic", **_DIRECTED),
+    SimJob("engine_backpressure", tests="backpressure", **_DIRECTED),
+    SimJob("engine_key_change", tests="key_change_with_traffic", **_DIRECTED),
+    SimJob("engine_cycle_rule", tests="cycle_rule_boundary", **_DIRECTED),
+    SimJob("engine_scoreboard_selfcheck", tests="mirror_catches", **_DIRECTED),
+    # pyuvm environment: constrained-random traffic checked against the golden model.
+    SimJob("uvm_random", tests="RandomMultiKeyTest$", **_UVM),
+    SimJob("uvm_backpressure", tests="RandomMultiKeyBackpressureTest", **_UVM),
+    SimJob("uvm_expected_failure", tests="CorruptedPredictionTest", **_UVM),
 ]

@@ -32,12 +32,18 @@ from .key_schedule import InvKeyExpansionStep, KeyExpansionStep
 from .round import InvMixColumns, InvShiftRows, InvSubBytes, MixColumns, ShiftRows, SubBytes
 from .sbox import DEFAULT_SBOX, check_sbox_impl
 
-__all__ = ["AESEncryptPipeline", "AESDecryptPipeline", "input_layout", "output_layout"]
+__all__ = ["AESEncryptPipeline", "AESDecryptPipeline", "input_layout", "output_layout",
+           "pipeline_latency"]
 
 
 def input_layout(tag_width):
     """Payload of a pipeline's input stream: ``block`` [127:0], ``key`` [255:128], ``tag``."""
     return data.StructLayout({"block": 128, "key": 128, "tag": tag_width})
+
+
+def pipeline_latency(regs_per_round):
+    """Latency in cycles of either pipeline: block in cycle ``t`` leaves in ``t + latency``."""
+    return 10 * regs_per_round
 
 
 def output_layout(tag_width):
@@ -62,7 +68,7 @@ class _Pipeline(wiring.Component):
     @property
     def latency(self):
         """Cycles from ``i.valid`` to the matching ``o.valid``: ``10 * regs_per_round``."""
-        return 10 * self.regs_per_round
+        return pipeline_latency(self.regs_per_round)
 
     def __repr__(self):
         return (f"{type(self).__name__}(tag_width={self.tag_width}, "

@@ -38,6 +38,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from ..aes.pipeline import AESDecryptPipeline, AESEncryptPipeline
+from ..aes.sbox import DEFAULT_SBOX, check_sbox_impl
 from .decode import AddressDecoder
 from .keytable import KeyTable
 from .layouts import (
@@ -95,6 +96,9 @@ class MEEngine(wiring.Component):
         AES blocks per cycle per direction. Only 1 is implemented.
     regs_per_round : {1, 2}
         AES pipeline depth option (latency ``10 * regs_per_round``).
+    sbox : {"composite", "table"}
+        S-box style of the three AES pipelines (see :mod:`rtl.aes.sbox`); the same logic
+        either way, checked exhaustively. Simulators prefer ``"table"`` (sim/regressions.py).
     order_depth : int
         Order-queue entries (requests accepted and not yet issued to DRAM / answered).
     write_depth : int
@@ -112,7 +116,7 @@ class MEEngine(wiring.Component):
 
     def __init__(self, *, slots=64, keyid_bits_max=6, pa_width=48, c_bit_pos=47, asid_width=6,
                  addr_width=64, tag_width=8, dram_tag_width=5, lanes=1, regs_per_round=1,
-                 order_depth=16, write_depth=8):
+                 order_depth=16, write_depth=8, sbox=DEFAULT_SBOX):
         if lanes != 1:
             raise NotImplementedError("only lanes=1 is implemented (lanes 2 and 4 are a stretch)")
         if not 1 <= dram_tag_width <= 8:
@@ -125,6 +129,7 @@ class MEEngine(wiring.Component):
         self.dram_tag_width = dram_tag_width
         self.lanes = lanes
         self.regs_per_round = regs_per_round
+        self.sbox = check_sbox_impl(sbox)
         self.order_depth = order_depth
         self.write_depth = write_depth
         # Output queues must hold every line already inside an AES pipeline plus one being
@@ -250,7 +255,7 @@ class MEEngine(wiring.Component):
         tw_tag = data.StructLayout({"write": 1, "dtag": dtw, "key": 128})
         m.submodules.tweak = tweak = TweakUnit(index_width=pa,
                                                tag_width=Shape.cast(tw_tag).width,
-                                               regs_per_round=rpr)
+                                               regs_per_round=rpr, sbox=self.sbox)
         tw_in_tag = data.View(tw_tag, tweak.i.payload.tag)
         tw_out_tag = data.View(tw_tag, tweak.o.payload.tag)
         keys = kt.key_data
@@ -293,7 +298,8 @@ class MEEngine(wiring.Component):
             m.d.sync += [tag_busy.bit_select(rtag, 1).eq(0), ctx_ready.bit_select(rtag, 1).eq(0)]
 
         # Write path: encrypt sequencer and ciphertext assembler ---------------------------------
-        m.submodules.enc_aes = enc_aes = AESEncryptPipeline(tag_width=128 + 2, regs_per_round=rpr)
+        m.submodules.enc_aes = enc_aes = AESEncryptPipeline(tag_width=128 + 2, regs_per_round=rpr,
+                                                            sbox=self.sbox)
         blk_tag = data.StructLayout({"t": 128, "j": 2})
         ws_j = Signal(2)                                  # next block of the current line
         ct_reserved = Signal(range(self.line_queue_depth + 1))   # lines in the pipeline
@@ -349,7 +355,8 @@ class MEEngine(wiring.Component):
 
         # Read path: DRAM responses, decrypt sequencer and assembler -----------------------------
         m.submodules.dec_aes = dec_aes = AESDecryptPipeline(tag_width=128 + 2 + tw,
-                                                            regs_per_round=rpr)
+                                                            regs_per_round=rpr,
+                                                            sbox=self.sbox)
         rd_tag = data.StructLayout({"t": 128, "j": 2, "utag": tw})
         rs_active = Signal()
         rs_j = Signal(2)

@@ -10,6 +10,7 @@ from amaranth import Module, Shape
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from ..aes.sbox import DEFAULT_SBOX
 from .engine import MEEngine
 
 __all__ = ["MEEngineTop"]
@@ -45,12 +46,12 @@ class MEEngineTop(wiring.Component):
 
     def __init__(self, *, slots=64, keyid_bits_max=6, pa_width=48, c_bit_pos=47, asid_width=6,
                  addr_width=64, tag_width=8, dram_tag_width=5, lanes=1, regs_per_round=1,
-                 order_depth=16, write_depth=8):
+                 order_depth=16, write_depth=8, sbox=DEFAULT_SBOX):
         self.core = MEEngine(slots=slots, keyid_bits_max=keyid_bits_max, pa_width=pa_width,
                              c_bit_pos=c_bit_pos, asid_width=asid_width, addr_width=addr_width,
                              tag_width=tag_width, dram_tag_width=dram_tag_width, lanes=lanes,
                              regs_per_round=regs_per_round, order_depth=order_depth,
-                             write_depth=write_depth)
+                             write_depth=write_depth, sbox=sbox)
         members = {}
         for name, flow in self._PORTS:
             sig = self.core.signature.members[name].signature

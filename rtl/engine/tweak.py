@@ -13,6 +13,7 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..aes.pipeline import AESEncryptPipeline
+from ..aes.sbox import DEFAULT_SBOX
 
 __all__ = ["mul_alpha", "alpha_power", "TweakUnit"]
 
@@ -54,10 +55,11 @@ class TweakUnit(wiring.Component):
         T_0, :attr:`latency` cycles later.
     """
 
-    def __init__(self, *, index_width=48, tag_width=0, regs_per_round=1):
+    def __init__(self, *, index_width=48, tag_width=0, regs_per_round=1, sbox=DEFAULT_SBOX):
         self.index_width = index_width
         self.tag_width = tag_width
-        self._aes = AESEncryptPipeline(tag_width=tag_width, regs_per_round=regs_per_round)
+        self._aes = AESEncryptPipeline(tag_width=tag_width, regs_per_round=regs_per_round,
+                                       sbox=sbox)
         super().__init__({
             "i": In(stream.Signature(data.StructLayout(
                 {"index": index_width, "key": 128, "tag": tag_width}), always_ready=True)),

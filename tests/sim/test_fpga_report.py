@@ -104,7 +104,7 @@ def test_results_section_roundtrip(tmp_path):
     fpga.update_results_md(results, md)
     fpga.update_results_md(results, md)  # idempotent: one section, other text kept
     text = md.read_text()
-    assert text.count(fpga.SECTION_BEGIN) == 1 and "keep me" in text
+    assert text.count(f"<!-- BEGIN {fpga.SECTION} -->") == 1 and "keep me" in text
     assert "| AES-128 encrypt | logic | 1 | 20,000 |" in text
     assert "| 39,984 | 6,824 |" in text and "| 458 |" in text
 

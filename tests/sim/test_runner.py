@@ -68,3 +68,13 @@ def test_icarus_time0_patch_is_needed(monkeypatch):
     monkeypatch.undo()
     fixed = runner.run(DESIGN, MODULE, sim="icarus", params={"width": 7}, name="accumulator")
     assert fixed.failures == 0
+
+
+def test_simulator_defaults_fill_only_unset_accepted_params():
+    aes = "rtl.aes.pipeline:AESEncryptPipeline"
+    assert runner.simulation_params("icarus", aes, {"tag_width": 8}) == {"sbox": "table",
+                                                                         "tag_width": 8}
+    assert runner.simulation_params("icarus", aes, {"sbox": "composite"}) == {"sbox": "composite"}
+    assert runner.simulation_params("verilator", aes, None) == {}
+    # A design without an sbox parameter gets nothing it would not accept.
+    assert runner.simulation_params("icarus", DESIGN, {"width": 8}) == {"width": 8}

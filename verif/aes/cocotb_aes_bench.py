@@ -4,8 +4,9 @@ Run by ``python -m sim.bench_aes``. Writes ``{"latency_cycles", "blocks", "windo
 "blocks_per_cycle", "end_to_end_cycles"}`` as JSON to ``$AES_BENCH_OUT``. Knobs:
 ``AES_DIRECTION`` (``encrypt``/``decrypt``), ``AES_TAG_WIDTH``, ``AES_BENCH_BLOCKS`` (default 1000).
 
-Latency is counted from the rising edge that samples ``i.valid`` to the first cycle on which
-``o.valid`` is seen (a pipeline with no registers would measure 0). Throughput: ``AES_BENCH_BLOCKS``
+Latency is counted in clock cycles from the cycle in which ``i.valid`` is high (the one ending
+with the rising edge that samples it) to the cycle in which ``o.valid`` is high, so one
+register stage measures 1. Throughput: ``AES_BENCH_BLOCKS``
 blocks are offered back to back, and the outputs are counted over the window from the first
 output to the last.
 """
@@ -42,7 +43,8 @@ async def measure(dut):
         block, key, tag, _ = item
         return block | (key << 128) | (tag << 256)
 
-    # Latency: one block alone. It is sampled by the first edge below (cycle 0).
+    # Latency: one block alone, valid in cycle -1, i.e. sampled by the first edge below; cycle
+    # k is the one that follows edge k.
     dut.i__payload.value = payload(items[0])
     dut.i__valid.value = 1
     latency = None
@@ -51,7 +53,7 @@ async def measure(dut):
         dut.i__valid.value = 0
         await readonly
         if dut.o__valid.value:
-            latency = cycle
+            latency = cycle + 1
             got = int(dut.o__payload.value) & ((1 << 128) - 1)
             assert got == items[0][3], "wrong result in the latency measurement"
             break

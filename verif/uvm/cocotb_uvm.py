@@ -1,7 +1,8 @@
 """pyuvm tests of the engine (not collected by pytest).
 
 ``UVM_CONFIGURE=0`` runs the plaintext-only variant (no config/key commands), which also
-works on the BFM loopback (``tests/sim/bfm_loopback.py``).
+works on the BFM loopback (``tests/sim/bfm_loopback.py``). ``UVM_BURSTS`` (default 4) and
+``UVM_BURST_LEN`` (default 40) set the length of the random sequence.
 """
 
 import os
@@ -15,6 +16,8 @@ from verif.uvm.env import EngineEnv, RandomMultiKeySeq
 
 SEED = 21
 CONFIGURE = os.environ.get("UVM_CONFIGURE", "1") == "1"
+BURSTS = int(os.environ.get("UVM_BURSTS", "4"))
+BURST_LEN = int(os.environ.get("UVM_BURST_LEN", "40"))
 
 
 class BaseTest(uvm_test):
@@ -38,7 +41,8 @@ class BaseTest(uvm_test):
         if self.backpressure:
             self.tb.set_backpressure(rng, self.backpressure)
         await self.tb.reset()
-        seq = RandomMultiKeySeq("seq", env=self.env, rng=rng, configure=CONFIGURE)
+        seq = RandomMultiKeySeq("seq", env=self.env, rng=rng, configure=CONFIGURE,
+                               bursts=BURSTS, burst_len=BURST_LEN)
         await seq.start(self.env.up.seqr)
         self.drop_objection()
 
