@@ -1,7 +1,8 @@
 """cocotb tests of one AES-128 pipeline (encrypt or decrypt), checked against ``cryptography``.
 
 Not collected by pytest: ``tests/rtl/aes/test_aes_cocotb.py`` runs it through
-:func:`sim.runner.run` on the pipelines of :mod:`rtl.aes.pipeline` (ports i__valid, i__payload, o__valid, o__payload). Knobs (environment):
+:func:`sim.runner.run` on the pipelines of :mod:`rtl.aes.pipeline` (ports ``i__valid``,
+``i__payload``, ``o__valid``, ``o__payload``). Knobs (environment):
 
 ``AES_DIRECTION``
     ``encrypt`` or ``decrypt`` (which pipeline the DUT is).
