@@ -50,8 +50,12 @@ def _run_one(job, sim, seed, waves):
                 "checked": 0, "log": "", "error": f"{type(exc).__name__}: {exc}"}
     sim_time = 0.0
     try:
+        # cocotb 2 records each test's simulated time as a <property> in the time unit it names.
+        scale = {"fs": 1e-6, "ps": 1e-3, "ns": 1.0, "us": 1e3, "ms": 1e6, "sec": 1e9, "s": 1e9}
         for case in ET.parse(result.results_xml).getroot().iter("testcase"):
-            sim_time += float(case.get("sim_time_ns", 0))
+            props = {p.get("name"): p.get("value") for p in case.iter("property")}
+            unit = scale.get(props.get("sim_time_unit", "ns"), 1.0)
+            sim_time += float(props.get("sim_time_duration", 0)) * unit
     except (ET.ParseError, OSError):
         pass
     checked = 0
@@ -139,6 +143,8 @@ def main(argv=None):
     parser.add_argument("--waves", action="store_true", help="write FST waveforms")
     parser.add_argument("--junit", type=Path, help="JUnit XML path "
                         "(default build/regress/<sim>/junit.xml)")
+    parser.add_argument("--coverage", action="store_true",
+                        help="merge this run's functional coverage and report it on the testplan")
     parser.add_argument("--list", action="store_true", help="list the jobs and exit")
     args = parser.parse_args(argv)
     try:
@@ -180,7 +186,25 @@ def main(argv=None):
     for r in results:
         if r.get("waves"):
             print(f"waves: {r['waves']}")
-    return 1 if failed else 0
+    status = 1 if failed else 0
+    if args.coverage:
+        status = max(status, _coverage_report(results, junit))
+    return status
+
+
+def _coverage_report(results, junit):
+    """Merge the coverage of this regression's runs and join everything onto the testplan."""
+    from verif import coverage, testplan
+
+    run_dirs = [str(Path(r["log"]).parent) for r in results if r["log"]]
+    files = coverage.find_files(run_dirs)
+    if not files:
+        print("error: no run exported functional coverage", file=sys.stderr)
+        return 1
+    merged = junit.parent / "coverage.xml"
+    coverage.merge(files, merged)
+    print(f"\nfunctional coverage merged from {len(files)} runs: {merged}")
+    return testplan.main([str(junit), "--coverage", str(merged)])
 
 
 if __name__ == "__main__":

@@ -65,8 +65,20 @@ REGRESSION = [
     SimJob("engine_key_change", tests="key_change_with_traffic", **_DIRECTED),
     SimJob("engine_cycle_rule", tests="cycle_rule_boundary", **_DIRECTED),
     SimJob("engine_scoreboard_selfcheck", tests="mirror_catches", **_DIRECTED),
-    # pyuvm environment: constrained-random traffic checked against the golden model.
-    SimJob("uvm_random", tests="RandomMultiKeyTest$", **_UVM),
-    SimJob("uvm_backpressure", tests="RandomMultiKeyBackpressureTest", **_UVM),
+    # pyuvm environment (verif/uvm): every request, DRAM line and command status checked
+    # against the golden model by a cycle-ordered scoreboard; full-length knobs here, the
+    # shortened variants run in tests/verif/test_uvm.py.
+    SimJob("uvm_smoke", tests="SmokeTest$", **_UVM),
+    SimJob("uvm_random", tests="RandomMultiKeyTest$",
+           env={"UVM_BURSTS": 8, "UVM_BURST_LEN": 60}, **_UVM),
+    SimJob("uvm_stress_backpressure", tests="RandomMultiKeyBackpressureTest",
+           env={"UVM_BURSTS": 6, "UVM_BURST_LEN": 50}, **_UVM),
+    SimJob("uvm_key_churn", tests="KeyChurnTest", env={"UVM_N": 4}, **_UVM),
+    SimJob("uvm_errors", tests="ErrorsTest", env={"UVM_N": 2}, **_UVM),
+    SimJob("uvm_config", tests="ConfigTest", env={"UVM_N": 2}, **_UVM),
+    SimJob("uvm_reset", tests="ResetTest", env={"UVM_N": 2}, **_UVM),
+    SimJob("uvm_sev_guest", tests="SevGuestTest", env={"UVM_N": 2}, **_UVM),
+    SimJob("uvm_mktme_vms", tests="MktmeVmsTest", env={"UVM_N": 3}, **_UVM),
+    SimJob("uvm_kat", tests="KatTest", **_UVM),
     SimJob("uvm_expected_failure", tests="CorruptedPredictionTest", **_UVM),
 ]

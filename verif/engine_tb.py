@@ -244,6 +244,18 @@ class EngineTB:
         while self.pending:
             await next(iter(self.pending.values())).wait()
 
+    def abort_traffic(self) -> None:
+        """Forget all upstream and DRAM traffic in flight (call while ``rst`` is high).
+
+        Queued requests are dropped, outstanding requests will never be answered (their
+        tags are free again), and the DRAM forgets its pending read responses.
+        """
+        self.up_req.abort()
+        self.dram.abort()
+        self.pending.clear()
+        self._free_tags = list(range(1 << self.tag_width))
+        self._tag_event.set()
+
     def check_quiescent(self) -> None:
         """Assert nothing is in flight and no BFM saw a protocol error."""
         assert not self.errors, self.errors

@@ -35,7 +35,7 @@ class _KeyStepBase(wiring.Component):
         if rcon is not None and not (isinstance(rcon, int) and 0 <= rcon < 256):
             raise ValueError(f"rcon must be None or an 8-bit int, not {rcon!r}")
         self.rcon = rcon
-        self.sbox = check_sbox_impl(sbox)
+        self.sbox = check_sbox_impl(sbox, owner=self)
         members = {"i": In(128), "o": Out(128)}
         if rcon is None:
             members["rcon_i"] = In(8)
@@ -139,7 +139,7 @@ class AESLastRoundKey(wiring.Component):
     latency = 10
 
     def __init__(self, *, sbox=DEFAULT_SBOX):
-        self.sbox = check_sbox_impl(sbox)
+        self.sbox = check_sbox_impl(sbox, owner=self)
         super().__init__({"i": In(stream.Signature(128)), "o": Out(stream.Signature(128))})
 
     def __repr__(self):

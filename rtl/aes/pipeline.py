@@ -54,12 +54,14 @@ def output_layout(tag_width):
 class _Pipeline(wiring.Component):
     def __init__(self, *, tag_width=0, regs_per_round=1, sbox=DEFAULT_SBOX):
         if not isinstance(tag_width, int) or tag_width < 0:
+            self._MustUse__silence = True  # never elaborated: see check_sbox_impl
             raise TypeError(f"tag_width must be a non-negative int, not {tag_width!r}")
         if regs_per_round not in (1, 2):
+            self._MustUse__silence = True
             raise ValueError(f"regs_per_round must be 1 or 2, not {regs_per_round!r}")
         self.tag_width = tag_width
         self.regs_per_round = regs_per_round
-        self.sbox = check_sbox_impl(sbox)
+        self.sbox = check_sbox_impl(sbox, owner=self)
         super().__init__({
             "i": In(stream.Signature(input_layout(tag_width), always_ready=True)),
             "o": Out(stream.Signature(output_layout(tag_width), always_ready=True)),

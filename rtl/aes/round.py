@@ -57,7 +57,7 @@ class _SubBytesBase(_StateMap):
     _inverse = False
 
     def __init__(self, *, sbox=DEFAULT_SBOX):
-        self.sbox = check_sbox_impl(sbox)
+        self.sbox = check_sbox_impl(sbox, owner=self)
         super().__init__()
 
     def __repr__(self):

@@ -35,9 +35,16 @@ SBOX_IMPLS = ("composite", "table")
 DEFAULT_SBOX = "composite"
 
 
-def check_sbox_impl(sbox):
-    """Raise :class:`ValueError` unless *sbox* is one of :data:`SBOX_IMPLS`; return it."""
+def check_sbox_impl(sbox, owner=None):
+    """Raise :class:`ValueError` unless *sbox* is one of :data:`SBOX_IMPLS`; return it.
+
+    *owner* is the component being constructed: a component whose constructor fails is never
+    elaborated, so Amaranth's "created but never used" check is silenced for it (otherwise it
+    fires at garbage collection, on a half-initialised object).
+    """
     if sbox not in SBOX_IMPLS:
+        if owner is not None:
+            owner._MustUse__silence = True
         raise ValueError(f"sbox must be one of {SBOX_IMPLS}, not {sbox!r}")
     return sbox
 
@@ -201,7 +208,7 @@ class SBox(wiring.Component):
 
     def __init__(self, *, inverse=False, sbox=DEFAULT_SBOX):
         self.inverse = bool(inverse)
-        self.sbox = check_sbox_impl(sbox)
+        self.sbox = check_sbox_impl(sbox, owner=self)
         super().__init__()
 
     def __repr__(self):

@@ -129,7 +129,7 @@ class MEEngine(wiring.Component):
         self.dram_tag_width = dram_tag_width
         self.lanes = lanes
         self.regs_per_round = regs_per_round
-        self.sbox = check_sbox_impl(sbox)
+        self.sbox = check_sbox_impl(sbox, owner=self)
         self.order_depth = order_depth
         self.write_depth = write_depth
         # Output queues must hold every line already inside an AES pipeline plus one being

@@ -130,6 +130,12 @@ class DramModel:
         """Store *data* at *addr* without any bus traffic."""
         self.mem[addr] = data
 
+    def abort(self) -> None:
+        """Forget every read in flight and every response not yet taken (use in reset)."""
+        self._heap.clear()
+        self._outstanding.clear()
+        self.rsp_source.abort()
+
     def outstanding(self) -> int:
         """Reads accepted and not yet answered."""
         return len(self._outstanding)

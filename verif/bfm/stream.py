@@ -295,6 +295,7 @@ class StreamSource(_Base):
         self._idle.set()
         self._active = False
         self.sent = 0
+        self._abort = False
         self.callbacks: list[Callable[[StreamTransaction], None]] = []
         bus.valid.value = 0
         self._task = cocotb.start_soon(self._run())
@@ -338,6 +339,12 @@ class StreamSource(_Base):
         self._wake.set()
         return txn
 
+    def abort(self) -> None:
+        """Drop every queued transaction and the one being presented (use while in reset)."""
+        self._queue.clear()
+        self._abort = True
+        self._wake.set()
+
     async def send_and_wait(self, txn: StreamTransaction | Mapping[str, int]) -> int:
         """Queue *txn* and wait until it is transferred; returns the transfer cycle."""
         while self.full():
@@ -364,6 +371,9 @@ class StreamSource(_Base):
         bus = self.bus
         current = None
         while True:
+            if self._abort:
+                self._abort = False
+                current = None
             if current is None and not self._queue:
                 bus.valid.value = 0
                 self._active = False

@@ -1,66 +1,225 @@
-"""pyuvm tests of the engine (not collected by pytest).
+"""pyuvm tests of the engine (not collected by pytest; run by ``make sim`` / ``tests/verif``).
 
-``UVM_CONFIGURE=0`` runs the plaintext-only variant (no config/key commands), which also
-works on the BFM loopback (``tests/sim/bfm_loopback.py``). ``UVM_BURSTS`` (default 4) and
-``UVM_BURST_LEN`` (default 40) set the length of the random sequence.
+Each test builds :class:`~verif.uvm.env.EngineEnv` over an :class:`~verif.engine_tb.EngineTB`
+and starts one virtual sequence (:mod:`verif.uvm.sequences`, :mod:`verif.uvm.platform`) with
+an ``rng`` seeded from cocotb's per-test random seed, so (test, seed, simulator) reproduces
+the run. Each test writes into the run directory: ``trace_<Test>.jsonl`` (every transaction
+the scoreboard saw, in order, with cycle stamps), ``coverage.xml``/``coverage.yml`` (the run's
+functional coverage) and ``stats.json`` (checked transactions, for the regression report).
+
+Knobs (environment): ``UVM_N`` scales every sequence's length (default 1.0); ``UVM_BURSTS``
+and ``UVM_BURST_LEN`` the random multi-key test (4 x 40); ``UVM_CONFIGURE=0`` runs the
+plaintext-only variant of :class:`RandomMultiKeyTest` (no config/key commands, which also
+works on the BFM loopback).
 """
 
+import json
 import os
 import random
 
+import cocotb
 import pyuvm
 from pyuvm import ConfigDB, uvm_test
 
+from verif.bfm.stream import random_pause
 from verif.engine_tb import EngineTB
-from verif.uvm.env import EngineEnv, RandomMultiKeySeq
+from verif.uvm import coverage
+from verif.uvm.env import EngineEnv
+from verif.uvm.platform import MktmeVmsVseq, SevGuestVseq
+from verif.uvm.sequences import (
+    ConfigVseq,
+    ErrorsVseq,
+    KatVseq,
+    KeyChurnVseq,
+    RandomMultiKeyVseq,
+    ResetVseq,
+    TrafficVseq,
+    tme_value,
+)
 
 SEED = 21
+SCALE = float(os.environ.get("UVM_N", "1"))
 CONFIGURE = os.environ.get("UVM_CONFIGURE", "1") == "1"
 BURSTS = int(os.environ.get("UVM_BURSTS", "4"))
 BURST_LEN = int(os.environ.get("UVM_BURST_LEN", "40"))
 
 
+def _n(base):
+    return max(2, int(base * SCALE))
+
+
+def _add_stats(checked, lines, **extra):
+    """Accumulate into ``stats.json`` (several tests may share one run directory):
+    ``checked`` (every check), ``lines`` (responses + DRAM writes checked)."""
+    old = {}
+    if os.path.exists("stats.json"):
+        with open("stats.json") as f:
+            old = json.load(f)
+    with open("stats.json", "w") as f:
+        json.dump({**old, **extra, "checked": int(old.get("checked", 0)) + int(checked),
+                   "lines": int(old.get("lines", 0)) + int(lines)}, f)
+
+
 class BaseTest(uvm_test):
-    """Builds the TB (clock, BFMs) and the env; subclasses choose knobs."""
+    """Builds the TB (clock, BFMs) and the env, runs :meth:`sequence`; subclasses set knobs.
+
+    Attributes
+    ----------
+    corrupt : bool
+        Flip one bit of the first predicted DRAM write (the scoreboard must fail).
+    backpressure : float
+        Probability of a pause cycle on every port (sources idle, sinks not ready).
+    """
 
     corrupt = False
     backpressure = 0.0
+    dram_latency = (1, 16)
 
     def build_phase(self):
-        import cocotb
-
-        self.tb = EngineTB(cocotb.top, entropy_seed=SEED, dram_latency=(1, 16))
+        self.tb = EngineTB(cocotb.top, entropy_seed=SEED, dram_latency=self.dram_latency)
+        name = type(self).__name__
         ConfigDB().set(None, "*", "TB", self.tb)
         ConfigDB().set(None, "*", "ENTROPY_SEED", SEED)
         ConfigDB().set(None, "*", "CORRUPT", self.corrupt)
+        ConfigDB().set(None, "*", "TRACE", f"trace_{name}.jsonl")
         self.env = EngineEnv("env", self)
+        self.stalls = {}
+
+    def sequence(self, rng):
+        """The virtual sequence to run."""
+        return TrafficVseq("smoke", rng, n=_n(20))
+
+    def _set_backpressure(self, rng):
+        tb = self.tb
+        ports = {"up_req": tb.up_req, "up_rsp": tb.up_rsp, "dram_req": tb.dram.req_sink,
+                 "dram_rsp": tb.dram.rsp_source, "kp_rsp": tb.kp_rsp, "cfg_rsp": tb.cfg_rsp}
+        for port, bfm in ports.items():
+            gen = random_pause(random.Random(rng.getrandbits(32)), self.backpressure)
+            bfm.set_pause_generator(coverage.counting_pause(gen, port, self.stalls))
 
     async def run_phase(self):
         self.raise_objection()
         rng = random.Random(random.getrandbits(32))
         if self.backpressure:
-            self.tb.set_backpressure(rng, self.backpressure)
+            self._set_backpressure(rng)
         await self.tb.reset()
-        seq = RandomMultiKeySeq("seq", env=self.env, rng=rng, configure=CONFIGURE,
-                               bursts=BURSTS, burst_len=BURST_LEN)
-        await seq.start(self.env.up.seqr)
+        await self.sequence(rng).start(self.env.vseqr)
+        await cocotb.triggers.ClockCycles(self.tb.dut.clk, 2)
         self.drop_objection()
+
+    def report_phase(self):
+        for port in self.stalls:
+            coverage.sample_backpressure(port)
+        sb = self.env.sb
+        try:
+            coverage.export()
+        except OSError as exc:  # coverage must never hide the test result
+            self.logger.warning(f"coverage export failed: {exc}")
+        cov = coverage.summary()
+        self.logger.info("coverage: " + ", ".join(f"{k} {v[0]}/{v[1]} ({v[2]}%)"
+                                                   for k, v in cov.items()))
+        _add_stats(sb.total_checked(), sb.checked["responses"] + sb.checked["dram_writes"],
+                   coverage={k: v[2] for k, v in cov.items()},
+                   sim_time_ns=cocotb.utils.get_sim_time("ns"))
+
+
+@pyuvm.test()
+class SmokeTest(BaseTest):
+    """TME enabled, two KeyIDs, a short burst of random traffic."""
+
+    def sequence(self, rng):
+        if not CONFIGURE:
+            return TrafficVseq("plain", rng, n=_n(40), p_bad=0.0, keyids=[0])
+
+        class Smoke(TrafficVseq):
+            async def body(inner):
+                await inner.cfg(0, tme_value(6))
+                await inner.kp(1, 0, rng.getrandbits(128), rng.getrandbits(128))
+                await inner.kp(2, 3)
+                inner.knobs["keyids"] = [0, 1, 2, 3]
+                await super().body()
+        return Smoke("smoke", rng, n=_n(20))
 
 
 @pyuvm.test()
 class RandomMultiKeyTest(BaseTest):
-    """Random multi-key traffic, keys reprogrammed between bursts, scoreboarded."""
+    """Random multi-key traffic (Intel bursts with key reprogramming, then AMD ASIDs)."""
+
+    def sequence(self, rng):
+        if not CONFIGURE:
+            return TrafficVseq("plain", rng, n=BURSTS * BURST_LEN, p_bad=0.0, keyids=[0])
+        return RandomMultiKeyVseq("random", rng, bursts=BURSTS, burst_len=BURST_LEN)
 
 
 @pyuvm.test()
-class RandomMultiKeyBackpressureTest(BaseTest):
-    """The same with random backpressure on every port."""
+class RandomMultiKeyBackpressureTest(RandomMultiKeyTest):
+    """Stress: the same with random backpressure on every port (up, DRAM, kp/cfg responses)."""
 
     backpressure = 0.3
 
 
+@pyuvm.test()
+class KeyChurnTest(BaseTest):
+    """Key reprogramming (and TME BYPASS flips) during traffic, scoreboarded by cycle."""
+
+    dram_latency = (4, 24)
+
+    def sequence(self, rng):
+        return KeyChurnVseq("churn", rng, n=_n(60), gap=(1, 12), config=True)
+
+
+@pyuvm.test()
+class ErrorsTest(BaseTest):
+    """Every bad command, configuration access and address class; ENTROPY_ERROR."""
+
+    def sequence(self, rng):
+        return ErrorsVseq("errors", rng, n=_n(20))
+
+
+@pyuvm.test()
+class ConfigTest(BaseTest):
+    """Exclusion range, BYPASS, TSME, MODE switches, LOCK, config changes during traffic."""
+
+    def sequence(self, rng):
+        return ConfigVseq("config", rng, n=_n(16))
+
+
+@pyuvm.test()
+class ResetTest(BaseTest):
+    """Reset in mid-traffic; keys and registers gone afterwards."""
+
+    dram_latency = (8, 24)
+
+    def sequence(self, rng):
+        return ResetVseq("reset", rng, n=_n(24))
+
+
+@pyuvm.test()
+class SevGuestTest(BaseTest):
+    """SEV guest launched through the firmware model, then guest traffic, all on the RTL."""
+
+    def sequence(self, rng):
+        return SevGuestVseq("sev", rng, entropy_seed=SEED, n=_n(16))
+
+
+@pyuvm.test()
+class MktmeVmsTest(BaseTest):
+    """Two TME-MK VMs with their own KeyIDs (WRMSR + PCONFIG), then an alias access."""
+
+    def sequence(self, rng):
+        return MktmeVmsVseq("mktme", rng, entropy_seed=SEED, n=_n(12))
+
+
+@pyuvm.test()
+class KatTest(BaseTest):
+    """FIPS-197, IEEE 1619 and OpenSSL XTS known answers through the engine."""
+
+    def sequence(self, rng):
+        return KatVseq("kat", rng)
+
+
 @pyuvm.test(expect_fail=True)
-class CorruptedPredictionTest(BaseTest):
+class CorruptedPredictionTest(SmokeTest):
     """One predicted DRAM write is corrupted: the scoreboard must fail this test."""
 
     corrupt = True

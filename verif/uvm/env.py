@@ -1,58 +1,153 @@
-"""pyuvm environment of the engine (issue 5, first cut): agents over the BFMs, a scoreboard
-that asks the golden model for every response and every DRAM write, a random multi-key
-sequence.
+"""pyuvm environment of the engine (issue 5): agents, a cycle-ordered scoreboard, coverage.
 
-Structure (OpenTitan/TinyALU shape):
+Structure (OpenTitan shape, TinyALU-style pyuvm):
 
-- :class:`UpstreamAgent`: a sequencer, a driver that turns :class:`UpReqItem` into
-  :meth:`EngineTB.issue` calls, and a monitor publishing accepted requests (``req_ap``) and
-  responses (``rsp_ap``) from the BFMs' transfer callbacks;
-- :class:`DramMonitor`: publishes every DRAM write (``ap``);
-- :class:`CommandAgent`: runs configuration and key-program commands through the TB and
-  publishes ``(kind, command, result)`` (``ap``);
-- :class:`EngineScoreboard`: applies commands to :class:`golden_model.engine.Engine` and checks
-  their results; predicts each accepted request in acceptance order; checks each response by
-  tag and each DRAM write by address, in order; in ``check_phase`` nothing may be left over.
+- :class:`UpstreamAgent`: sequencer, :class:`UpstreamDriver` (turns :class:`UpReqItem` into
+  :meth:`EngineTB.issue`, never waiting for the response) and a monitor publishing accepted
+  requests (``req_ap``) and responses (``rsp_ap``) from the BFMs' transfer callbacks;
+- :class:`DramAgent`: the reactive DRAM (the TB's sparse :class:`~verif.bfm.dram.DramModel`
+  with random latency, reads answered out of order), pluggable pause generators for its
+  request-ready and response-valid sides, and a monitor publishing every DRAM request (``ap``);
+- :class:`KeyProgramAgent` and :class:`ConfigAgent`: sequencer + driver (items
+  :class:`KpItem` / :class:`CfgItem`, the driver fills in the status) + a monitor that pairs
+  each command with its response and publishes a :class:`CommandEvent` stamped with the cycle
+  of the response handshake (when the command takes effect);
+- :class:`EngineScoreboard`: orders requests, commands, entropy changes and resets by cycle
+  stamp (architecture §4 cycle rule: a request accepted in the cycle of a command's response
+  handshake is ordered before the command), applies them to the golden model, and checks every
+  command status, every response (data, error) and every DRAM write (bit-exact line, per
+  address in order); it writes the transaction trace (``trace_<test>.jsonl``) and publishes
+  every prediction (``pred_ap``) for the coverage collector;
+- :class:`~verif.uvm.coverage.CoverageCollector`: a ``uvm_subscriber`` sampling covergroups;
+- :class:`VirtualSequencer`: handles to every agent, for the virtual sequences of
+  :mod:`verif.uvm.sequences`.
 
-Limitation of this first cut: commands are only issued while no upstream request is in
-flight (the sequence drains first), so the scoreboard does not need to model the cycle of
-a key change (the directed test ``key_change_with_traffic_in_flight`` covers that).
+ConfigDB keys: ``TB`` (:class:`~verif.engine_tb.EngineTB`), ``ENTROPY_SEED``, optional
+``CORRUPT`` (flip one bit of the first predicted DRAM write: the test must fail),
+optional ``TRACE`` (path of the trace file, default none).
 """
 
 from __future__ import annotations
 
-import random
+import collections
+import hashlib
+import heapq
+import itertools
+import json
+from dataclasses import dataclass, field
 
-import cocotb
 from pyuvm import (
     ConfigDB,
     uvm_analysis_port,
     uvm_component,
     uvm_driver,
     uvm_env,
-    uvm_sequence,
     uvm_sequence_item,
     uvm_sequencer,
     uvm_subscriber,
 )
 
+from golden_model.dram import Dram
 from golden_model.engine import Engine, EngineParams, Request
 from golden_model.entropy import EntropySource
 from golden_model.keytable import KeyProgramCommand
 
-__all__ = ["UpReqItem", "UpstreamDriver", "UpstreamAgent", "DramMonitor", "CommandAgent",
-           "EngineScoreboard", "EngineEnv", "RandomMultiKeySeq"]
+__all__ = ["UpReqItem", "KpItem", "CfgItem", "CommandEvent", "Prediction", "UpstreamDriver",
+           "UpstreamAgent", "DramAgent", "DramMonitor", "KeyProgramAgent", "ConfigAgent",
+           "CommandAgent", "EngineScoreboard", "VirtualSequencer", "EngineEnv", "cfg_get"]
+
+
+def cfg_get(component, key, default=None):
+    """``ConfigDB().get`` with a default for keys nobody set."""
+    try:
+        return ConfigDB().get(component, "", key)
+    except Exception:  # pyuvm raises UVMConfigItemNotFound
+        return default
+
+
+def _digest(value: int) -> str:
+    return hashlib.sha1(value.to_bytes(64, "little")).hexdigest()[:16]
+
+
+# -- sequence items -------------------------------------------------------------------------
 
 
 class UpReqItem(uvm_sequence_item):
-    """One upstream request (the driver fills ``tag``)."""
+    """One upstream request (the driver fills ``tag``; ``pending`` once issued)."""
 
     def __init__(self, name="up_req", addr=0, write=False, data=0, asid=0):
         super().__init__(name)
-        self.addr, self.write, self.data, self.asid = addr, write, data, asid
+        self.addr, self.write, self.data, self.asid = addr, bool(write), data, asid
+        self.pending = None
 
     def __str__(self):
         return f"{'W' if self.write else 'R'} {self.addr:#x} asid={self.asid}"
+
+
+class KpItem(uvm_sequence_item):
+    """One key-program command; the driver sets ``status`` (architecture §4)."""
+
+    def __init__(self, name="kp", keyid=0, command=0, key1=0, key2=0, enc_alg=1):
+        super().__init__(name)
+        self.keyid, self.command, self.enc_alg = keyid, command, enc_alg
+        self.key1 = int.from_bytes(key1, "little") if isinstance(key1, bytes) else key1
+        self.key2 = int.from_bytes(key2, "little") if isinstance(key2, bytes) else key2
+        self.status = None
+
+    def __str__(self):
+        return f"KP keyid={self.keyid} cmd={self.command} alg={self.enc_alg:#x}"
+
+
+class CfgItem(uvm_sequence_item):
+    """One configuration access; the driver sets ``status`` and ``rdata`` (architecture §6)."""
+
+    def __init__(self, name="cfg", reg=0, write=True, data=0):
+        super().__init__(name)
+        self.reg, self.write, self.data = int(reg), bool(write), data
+        self.status = self.rdata = None
+
+    def __str__(self):
+        return f"CFG {'W' if self.write else 'R'} reg={self.reg} data={self.data:#x}"
+
+
+@dataclass
+class CommandEvent:
+    """A command and its response, stamped with the response handshake cycle."""
+
+    kind: str  # "kp" or "cfg"
+    args: dict
+    result: dict
+    cycle: int
+
+
+@dataclass
+class Prediction:
+    """What the scoreboard predicted for one accepted request (published on ``pred_ap``).
+
+    ``mode`` 0 Intel / 1 AMD; ``keyid`` the Intel KeyID field (or the AMD ASID);
+    ``slot_state`` of the KeyID's slot (0 EMPTY, 1 KEY, 2 NO_ENCRYPT, None n/a);
+    ``same_line_prev`` the kind of the previous in-flight request to the same DRAM line
+    ("R"/"W"/None) and ``key_changes_in_flight`` the commands that took effect while
+    requests were in flight (sampled per command by the collector).
+    """
+
+    cycle: int
+    addr: int
+    write: bool
+    asid: int
+    mode: int
+    keyid: int
+    c_bit: int
+    tme: bool
+    error: int
+    encrypted: bool
+    slot: int | None
+    slot_state: int | None
+    same_line_prev: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+# -- agents ---------------------------------------------------------------------------------
 
 
 class UpstreamDriver(uvm_driver):
@@ -64,7 +159,7 @@ class UpstreamDriver(uvm_driver):
     async def run_phase(self):
         while True:
             item = await self.seq_item_port.get_next_item()
-            await self.tb.issue(item.addr, item.write, item.data, item.asid)
+            item.pending = await self.tb.issue(item.addr, item.write, item.data, item.asid)
             self.seq_item_port.item_done()
 
 
@@ -84,33 +179,124 @@ class UpstreamAgent(uvm_component):
         self.tb.up_rsp.add_callback(self.rsp_ap.write)
 
 
-class DramMonitor(uvm_component):
-    """Publishes every DRAM request (reads and writes) from the DRAM model's sink."""
+class DramAgent(uvm_component):
+    """The reactive DRAM: sparse memory, random read latency, pluggable pause generators.
+
+    The memory itself is the TB's :class:`~verif.bfm.dram.DramModel` (it must exist from
+    time 0); this agent configures it and publishes every request it takes (``ap``).
+    """
 
     def build_phase(self):
         self.tb = ConfigDB().get(self, "", "TB")
+        self.model = self.tb.dram
         self.ap = uvm_analysis_port("ap", self)
+        latency = cfg_get(self, "DRAM_LATENCY")
+        if latency is not None:
+            self.model.latency = tuple(latency)
 
     def connect_phase(self):
-        self.tb.dram.req_sink.add_callback(self.ap.write)
+        self.model.req_sink.add_callback(self.ap.write)
+
+    def set_pause(self, req=None, rsp=None):
+        """Pause generators: ``req`` for ``dram_req_ready``, ``rsp`` for ``dram_rsp_valid``."""
+        self.model.set_req_pause(req)
+        self.model.set_rsp_pause(rsp)
 
 
-class CommandAgent(uvm_component):
-    """Runs configuration / key-program commands and publishes their results."""
+DramMonitor = DramAgent  # the first cut's name
+
+
+class _CommandDriverBase(uvm_driver):
+    def build_phase(self):
+        self.tb = ConfigDB().get(self, "", "TB")
+
+
+class _KpDriver(_CommandDriverBase):
+    async def run_phase(self):
+        while True:
+            item = await self.seq_item_port.get_next_item()
+            item.status = await self.tb.program_key(item.keyid, item.command, item.key1,
+                                                    item.key2, item.enc_alg)
+            self.seq_item_port.item_done()
+
+
+class _CfgDriver(_CommandDriverBase):
+    async def run_phase(self):
+        while True:
+            item = await self.seq_item_port.get_next_item()
+            if item.write:
+                item.status, item.rdata = await self.tb.config_write(item.reg, item.data)
+            else:
+                item.status, item.rdata = await self.tb.config_read(item.reg)
+            self.seq_item_port.item_done()
+
+
+class _CommandAgentBase(uvm_component):
+    """Sequencer + driver + a monitor pairing each command with its response."""
+
+    kind = ""
+    driver_cls = _CommandDriverBase
 
     def build_phase(self):
         self.tb = ConfigDB().get(self, "", "TB")
+        self.seqr = uvm_sequencer("seqr", self)
+        self.driver = self.driver_cls("driver", self)
         self.ap = uvm_analysis_port("ap", self)
+        self._reqs = collections.deque()
 
-    async def config_write(self, reg, value):
-        status, data = await self.tb.config_write(reg, value)
-        self.ap.write(("cfg", (int(reg), value), (status, data)))
-        return status
+    def connect_phase(self):
+        self.driver.seq_item_port.connect(self.seqr.seq_item_export)
+        req, rsp = (self.tb.kp_req, self.tb.kp_rsp) if self.kind == "kp" else (self.tb.cfg_req,
+                                                                             self.tb.cfg_rsp)
+        if req is not None:  # the BFM loopback has no command ports
+            req.add_callback(self._reqs.append)
+            rsp.add_callback(self._on_rsp)
+
+    def _on_rsp(self, txn):
+        req = self._reqs.popleft()
+        self.ap.write(CommandEvent(self.kind, req.fields(), txn.fields(), txn.cycle))
+
+    def flush(self):
+        """Forget commands whose response a reset swallowed."""
+        self._reqs.clear()
+
+
+class KeyProgramAgent(_CommandAgentBase):
+    """Key-program port agent (items :class:`KpItem`)."""
+
+    kind = "kp"
+    driver_cls = _KpDriver
+
+
+class ConfigAgent(_CommandAgentBase):
+    """Configuration port agent (items :class:`CfgItem`)."""
+
+    kind = "cfg"
+    driver_cls = _CfgDriver
+
+
+class CommandAgent:
+    """Helper bundling both command agents (direct calls, as the first cut offered)."""
+
+    def __init__(self, kp: KeyProgramAgent, cfg: ConfigAgent):
+        self.kp, self.cfg = kp, cfg
 
     async def program_key(self, keyid, command, key1=0, key2=0, enc_alg=1):
-        status = await self.tb.program_key(keyid, command, key1, key2, enc_alg)
-        self.ap.write(("kp", (keyid, command, key1, key2, enc_alg), status))
-        return status
+        """Run one :class:`KpItem` on the key-program sequencer; returns its status."""
+        from .sequences import run_item
+        item = KpItem(keyid=keyid, command=command, key1=key1, key2=key2, enc_alg=enc_alg)
+        await run_item(self.kp.seqr, item)
+        return item.status
+
+    async def config_write(self, reg, value):
+        """Run one configuration write; returns its status."""
+        from .sequences import run_item
+        item = CfgItem(reg=reg, write=True, data=value)
+        await run_item(self.cfg.seqr, item)
+        return item.status
+
+
+# -- scoreboard -----------------------------------------------------------------------------
 
 
 class _Sub(uvm_subscriber):
@@ -120,55 +306,114 @@ class _Sub(uvm_subscriber):
         super().__init__(name, parent)
         self._fn = fn
 
-    def write(self, item):
-        self._fn(item)
+    def write(self, tt):
+        self._fn(tt)
+
+
+# Priorities of ordered events in one cycle: requests first (cycle rule), then commands.
+_P_REQ, _P_CMD = 0, 1
 
 
 class EngineScoreboard(uvm_component):
-    """Predicts with the golden model and compares every response and DRAM write.
+    """Predicts with the golden model, in cycle order, and compares everything.
 
-    ConfigDB keys: ``TB``; ``ENTROPY_SEED`` (must match the TB's entropy BFM); optional
-    ``CORRUPT`` (bool) flips one bit of the first predicted DRAM write, which must fail.
+    Ordered events (request accepted, command effective, entropy change) go to a heap keyed
+    by ``(cycle, priority, arrival)``; a check event (upstream response, DRAM request) at cycle
+    ``x`` first applies every ordered event of a cycle before ``x`` (all of them have been
+    reported by then: BFMs report right after the edge of their transfer).
     """
 
     def build_phase(self):
         self.tb = ConfigDB().get(self, "", "TB")
         seed = ConfigDB().get(self, "", "ENTROPY_SEED")
-        try:
-            self.corrupt = ConfigDB().get(self, "", "CORRUPT")
-        except Exception:
-            self.corrupt = False
+        self.corrupt = bool(cfg_get(self, "CORRUPT", False))
         self.model = Engine(EngineParams(), EntropySource(seed=seed))
         self.by_tag = {}
         self.dram_expect = {}
         self.errors = []
-        self.checked = {"responses": 0, "dram_writes": 0, "commands": 0}
+        self.checked = collections.Counter()
+        self._heap = []
+        self._seq = itertools.count()
+        self._inflight_lines = {}  # dram line -> (kind, count) of requests in flight
+        self._tag_line = {}
+        self._trace_path = cfg_get(self, "TRACE")
+        self._trace = []
+        self.pred_ap = uvm_analysis_port("pred_ap", self)
+        self.cmd_cov_ap = uvm_analysis_port("cmd_cov_ap", self)
         self.req_sub = _Sub("req_sub", self, self._on_req)
         self.rsp_sub = _Sub("rsp_sub", self, self._on_rsp)
         self.dram_sub = _Sub("dram_sub", self, self._on_dram)
         self.cmd_sub = _Sub("cmd_sub", self, self._on_cmd)
 
+    # -- helpers -------------------------------------------------------------------------
+
     def _fail(self, message):
         self.errors.append(message)
         self.logger.error(message)
 
-    def _on_cmd(self, event):
-        kind, args, got = event
-        self.checked["commands"] += 1
-        if kind == "cfg":
-            want = self.model.config_access(args[0], True, args[1])
-            want = (int(want[0]), want[1])
-        else:
-            keyid, command, key1, key2, enc_alg = args
-            want = int(self.model.key_program(KeyProgramCommand(keyid, command, enc_alg,
-                                                                key1, key2)))
-        if got != want:
-            self._fail(f"{kind} {args}: RTL {got}, model {want}")
+    def _log(self, **rec):
+        self._trace.append((rec["c"], rec["ev"], json.dumps(rec, separators=(",", ":"))))
+
+    def write_trace(self):
+        """Write the trace, canonically ordered: by cycle, then event kind, then content
+        (simulators may report same-cycle transfers in different orders)."""
+        if self._trace_path:
+            with open(self._trace_path, "w") as f:
+                f.writelines(line + "\n" for *_, line in sorted(self._trace))
+
+    def _push(self, cycle, prio, kind, payload):
+        heapq.heappush(self._heap, (cycle, prio, next(self._seq), kind, payload))
+
+    def flush(self, before=None):
+        """Apply every ordered event of a cycle before *before* (all when ``None``)."""
+        while self._heap and (before is None or self._heap[0][0] < before):
+            cycle, _, _, kind, payload = heapq.heappop(self._heap)
+            getattr(self, f"_apply_{kind}")(cycle, payload)
+
+    # -- ordered events ------------------------------------------------------------------
 
     def _on_req(self, txn):
+        self._push(txn.cycle, _P_REQ, "req", txn)
+
+    def _on_cmd(self, event):
+        self._push(event.cycle, _P_CMD, "cmd", event)
+
+    def entropy_changed(self, cycle, available):
+        """The entropy stream's availability changed, effective from *cycle* on."""
+        self._push(cycle, _P_CMD, "entropy", available)
+
+    def _apply_entropy(self, cycle, available):
+        self.model.entropy.available = available
+        self._log(c=cycle, ev="entropy", on=int(available))
+
+    def _apply_req(self, cycle, txn):
+        m = self.model
         data = txn.data.to_bytes(64, "little") if txn.write else None
-        rsp = self.model.request(Request(txn.addr, bool(txn.write), txn.asid, data, txn.tag))
-        self.by_tag[txn.tag] = rsp
+        dec = m.decode(txn.addr, txn.asid)
+        rsp = m.request(Request(txn.addr, bool(txn.write), txn.asid, data, txn.tag))
+        self.by_tag[txn.tag] = (rsp, txn)
+        self._log(c=cycle, ev="req", tag=txn.tag, a=hex(txn.addr), w=txn.write, asid=txn.asid,
+                  d=_digest(txn.data) if txn.write else None)
+        line = dec.dram_addr
+        prev = None
+        if line is not None:
+            kind, count = self._inflight_lines.get(line, (None, 0))
+            prev = kind if count else None
+            self._inflight_lines[line] = ("W" if txn.write else "R", count + 1)
+            self._tag_line[txn.tag] = line
+        pa, k = m.params.pa_width, m._k
+        keyid = (txn.addr >> (pa - k)) & ((1 << k) - 1) if (m.mode == 0 and k) else 0
+        if m.mode == 1:
+            keyid = txn.asid
+        slot_state = None
+        if m.mode == 0 and keyid and keyid < m.params.slots:
+            slot_state = int(m.keys[keyid].state)
+        elif m.mode == 1 and txn.asid and txn.asid < m.params.slots:
+            slot_state = int(m.keys[txn.asid].state)
+        self.pred_ap.write(Prediction(
+            cycle, txn.addr, bool(txn.write), txn.asid, int(m.mode), keyid,
+            (txn.addr >> m.params.c_bit_pos) & 1, bool(m._tme_enabled), int(rsp.error),
+            dec.encrypted, dec.slot, slot_state, prev))
         if rsp.dram is not None and rsp.dram.write:
             value = int.from_bytes(rsp.dram.data, "little")
             if self.corrupt:
@@ -176,85 +421,134 @@ class EngineScoreboard(uvm_component):
                 self.corrupt = False
             self.dram_expect.setdefault(rsp.dram.addr, []).append(value)
 
+    def _apply_cmd(self, cycle, ev):
+        a, r = ev.args, ev.result
+        self.checked["commands"] += 1
+        if ev.kind == "cfg":
+            st, val = self.model.config_access(a["addr"], bool(a["write"]), a["data"])
+            want, got = (int(st), val), (r["status"], r["data"])
+        else:
+            want = int(self.model.key_program(KeyProgramCommand(
+                a["keyid"], a["command"], a["enc_alg"], a["key1"], a["key2"])))
+            got = r["status"]
+        self._log(c=cycle, ev=ev.kind, args={k: hex(v) for k, v in a.items()}, got=got)
+        in_flight = len(self.by_tag)
+        self.cmd_cov_ap.write((ev, got, in_flight))
+        if got != want:
+            self._fail(f"{ev.kind} {a} at cycle {cycle}: RTL {got}, model {want}")
+
+    # -- checks --------------------------------------------------------------------------
+
     def _on_rsp(self, txn):
-        want = self.by_tag.pop(txn.tag, None)
+        self.flush(txn.cycle)
+        entry = self.by_tag.pop(txn.tag, None)
         self.checked["responses"] += 1
-        if want is None:
-            self._fail(f"response with unpredicted tag {txn.tag}")
+        self._log(c=txn.cycle, ev="rsp", tag=txn.tag, e=txn.error, d=_digest(txn.data))
+        line = self._tag_line.pop(txn.tag, None)
+        if line is not None:
+            kind, count = self._inflight_lines[line]
+            if count > 1:
+                self._inflight_lines[line] = (kind, count - 1)
+            else:
+                del self._inflight_lines[line]
+        if entry is None:
+            self._fail(f"response with unpredicted tag {txn.tag} at cycle {txn.cycle}")
             return
+        want, req = entry
         wdata = int.from_bytes(want.data, "little")
         if (txn.error, txn.data) != (int(want.error), wdata):
-            self._fail(f"tag {txn.tag}: RTL error {txn.error} data {txn.data:#x}, "
-                       f"model {want.error!r} {wdata:#x}")
+            self._fail(f"tag {txn.tag} ({'W' if req.write else 'R'} {req.addr:#x} asid "
+                       f"{req.asid}, accepted cycle {req.cycle}): RTL error {txn.error} data "
+                       f"{txn.data:#x}, model {want.error!r} {wdata:#x}")
 
     def _on_dram(self, txn):
+        self.flush(txn.cycle)
         if not txn.write:
             return
         self.checked["dram_writes"] += 1
+        self._log(c=txn.cycle, ev="dram_w", a=hex(txn.addr), d=_digest(txn.data))
         queue = self.dram_expect.get(txn.addr)
         if not queue:
-            self._fail(f"unpredicted DRAM write to {txn.addr:#x}")
+            self._fail(f"unpredicted DRAM write to {txn.addr:#x} at cycle {txn.cycle}")
             return
         want = queue.pop(0)
         if txn.data != want:
-            self._fail(f"DRAM write {txn.addr:#x}: RTL {txn.data:#x}, model {want:#x}")
+            self._fail(f"DRAM write {txn.addr:#x} at cycle {txn.cycle}: RTL {txn.data:#x}, "
+                       f"model {want:#x}")
+
+    def on_reset(self, cycle):
+        """The engine was reset (call while ``rst`` is high, after the TB flushed its BFMs).
+
+        Applies every earlier event, drops predictions the reset cancelled, resets the model
+        (keys zeroized, registers 0) and resynchronizes its DRAM with the DRAM agent's memory
+        (writes the engine never performed are lost, as in the RTL).
+        """
+        self.flush()
+        dropped = len(self.by_tag)
+        self.by_tag.clear()
+        self.dram_expect.clear()
+        self._inflight_lines.clear()
+        self._tag_line.clear()
+        self.model.reset()
+        dram = Dram()
+        for addr, value in self.tb.dram.mem.items():
+            dram.write(addr, value.to_bytes(64, "little"))
+        self.model.dram = dram
+        self._log(c=cycle, ev="reset", dropped=dropped)
+        self.checked["resets"] += 1
+        return dropped
+
+    def total_checked(self):
+        """Responses + DRAM writes + command statuses checked."""
+        return self.checked["responses"] + self.checked["dram_writes"] + self.checked["commands"]
 
     def check_phase(self):
+        self.flush()
         left = {a: q for a, q in self.dram_expect.items() if q}
         if self.by_tag:
             self._fail(f"responses never seen for tags {sorted(self.by_tag)}")
         if left:
             self._fail(f"DRAM writes never seen at {[hex(a) for a in left]}")
-        self.logger.info(f"scoreboard checked {self.checked}")
+        self.logger.info(f"scoreboard checked {dict(self.checked)}")
+        self.write_trace()
         assert not self.errors, f"{len(self.errors)} scoreboard errors, first: {self.errors[0]}"
         assert self.checked["responses"], "scoreboard saw no traffic"
 
 
-class EngineEnv(uvm_env):
-    """Agents + scoreboard, connected."""
+# -- env ------------------------------------------------------------------------------------
+
+
+class VirtualSequencer(uvm_sequencer):
+    """Handles to every agent's sequencer (and the env), for virtual sequences."""
 
     def build_phase(self):
+        super().build_phase()
+        self.tb = ConfigDB().get(self, "", "TB")
+        self.up_seqr = self.kp_seqr = self.cfg_seqr = self.env = None
+
+
+class EngineEnv(uvm_env):
+    """Agents + scoreboard + coverage collector + virtual sequencer, connected."""
+
+    def build_phase(self):
+        from .coverage import CoverageCollector
+
         self.up = UpstreamAgent("up", self)
-        self.dram = DramMonitor("dram", self)
-        self.cmd = CommandAgent("cmd", self)
+        self.dram = DramAgent("dram", self)
+        self.kp = KeyProgramAgent("kp", self)
+        self.cfg = ConfigAgent("cfg", self)
         self.sb = EngineScoreboard("sb", self)
+        self.cov = CoverageCollector("cov", self)
+        self.vseqr = VirtualSequencer("vseqr", self)
 
     def connect_phase(self):
         self.up.req_ap.connect(self.sb.req_sub.analysis_export)
         self.up.rsp_ap.connect(self.sb.rsp_sub.analysis_export)
         self.dram.ap.connect(self.sb.dram_sub.analysis_export)
-        self.cmd.ap.connect(self.sb.cmd_sub.analysis_export)
-
-
-class RandomMultiKeySeq(uvm_sequence):
-    """Bursts of random reads/writes over few lines and many KeyIDs, keys reprogrammed
-    between bursts (traffic drained first)."""
-
-    def __init__(self, name="random_multikey", env=None, rng=None, bursts=4, burst_len=40,
-                 configure=True):
-        super().__init__(name)
-        self.env, self.rng = env, rng or random.Random()
-        self.bursts, self.burst_len, self.configure = bursts, burst_len, configure
-
-    async def body(self):
-        rng, cmd, tb = self.rng, self.env.cmd, self.env.up.tb
-        k = 6
-        if self.configure:
-            await cmd.config_write(0, (1 << 1) | (k << 32) | (1 << 48))
-        lines = [0x40000 + 64 * i for i in range(8)]
-        for _ in range(self.bursts):
-            await tb.drain()
-            if self.configure:
-                for keyid in rng.sample(range(1, 64), 4):
-                    await cmd.program_key(keyid, rng.choice([0, 0, 1, 2, 3]),
-                                          rng.getrandbits(128), rng.getrandbits(128))
-            for _ in range(self.burst_len):
-                keyid = rng.randrange(64) if self.configure else 0
-                addr = (keyid << (48 - k) if self.configure else 0) | rng.choice(lines)
-                if rng.random() < 0.04:
-                    addr |= 0x20
-                item = UpReqItem(addr=addr, write=rng.random() < 0.5, data=rng.getrandbits(512))
-                await self.start_item(item)
-                await self.finish_item(item)
-        await tb.drain()
-        await cocotb.triggers.ClockCycles(tb.dut.clk, 2)
+        self.kp.ap.connect(self.sb.cmd_sub.analysis_export)
+        self.cfg.ap.connect(self.sb.cmd_sub.analysis_export)
+        self.sb.pred_ap.connect(self.cov.analysis_export)
+        self.sb.cmd_cov_ap.connect(self.cov.cmd_sub.analysis_export)
+        self.cmd = CommandAgent(self.kp, self.cfg)
+        v = self.vseqr
+        v.up_seqr, v.kp_seqr, v.cfg_seqr, v.env = self.up.seqr, self.kp.seqr, self.cfg.seqr, self
