@@ -52,9 +52,11 @@ _UVM = dict(module="verif.uvm.cocotb_uvm", **_ENGINE)
 REGRESSION = [
     # AES pipelines: FIPS-197 vectors and random blocks with a new key every cycle.
     SimJob("aes_encrypt", "rtl.aes.pipeline:AESEncryptPipeline", "verif.aes.cocotb_aes",
-           "aes_encrypt_pipeline", {"tag_width": 8}),
+           "aes_encrypt_pipeline", {"tag_width": 8},
+           env={"AES_DIRECTION": "encrypt", "AES_LATENCY": 10, "AES_TAG_WIDTH": 8}),
     SimJob("aes_decrypt", "rtl.aes.pipeline:AESDecryptPipeline", "verif.aes.cocotb_aes",
-           "aes_decrypt_pipeline", {"tag_width": 8}),
+           "aes_decrypt_pipeline", {"tag_width": 8},
+           env={"AES_DIRECTION": "decrypt", "AES_LATENCY": 10, "AES_TAG_WIDTH": 8}),
     # Engine, directed (each checks DRAM contents and responses against the golden model).
     SimJob("engine_modes", tests="encrypt_decrypt_|bypass_and_exclusion", **_DIRECTED),
     SimJob("engine_key_program", tests="key_program_statuses", **_DIRECTED),

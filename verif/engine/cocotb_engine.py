@@ -21,6 +21,7 @@ from golden_model.engine import Engine, EngineParams, Request
 from golden_model.entropy import EntropySource
 from golden_model.keytable import KeyProgramCommand
 from golden_model.xts import xts_decrypt_line, xts_encrypt_line
+from sim.cocotb_utils import write_stats
 from verif.bfm import cycle_pause, random_pause
 from verif.engine_tb import EngineTB
 
@@ -51,6 +52,9 @@ def as_int(data: bytes) -> int:
 
 def as_bytes(value: int) -> bytes:
     return value.to_bytes(64, "little")
+
+
+_CHECKED = 0  # responses and DRAM lines the Mirror checked in this run
 
 
 class Mirror:
@@ -120,6 +124,9 @@ class Mirror:
         assert seen.keys() == dram_writes.keys(), "DRAM write addresses differ from the model"
         for addr, datas in dram_writes.items():
             assert seen[addr] == datas, f"DRAM writes to {addr:#x} differ from the model"
+        global _CHECKED
+        _CHECKED += len(self.expected) + sum(len(d) for d in dram_writes.values())
+        write_stats(_CHECKED)  # responses + DRAM writes checked so far in this run
         self.expected = []
         self.tb.check_quiescent()
 
