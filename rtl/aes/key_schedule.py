@@ -33,6 +33,7 @@ class _KeyStepBase(wiring.Component):
 
     def __init__(self, *, rcon=None, sbox=DEFAULT_SBOX):
         if rcon is not None and not (isinstance(rcon, int) and 0 <= rcon < 256):
+            self._MustUse__silence = True  # never elaborated: see check_sbox_impl
             raise ValueError(f"rcon must be None or an 8-bit int, not {rcon!r}")
         self.rcon = rcon
         self.sbox = check_sbox_impl(sbox, owner=self)
