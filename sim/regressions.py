@@ -66,6 +66,7 @@ REGRESSION = [
     SimJob("engine_backpressure", tests="backpressure", **_DIRECTED),
     SimJob("engine_key_change", tests="key_change_with_traffic", **_DIRECTED),
     SimJob("engine_cycle_rule", tests="cycle_rule_boundary", **_DIRECTED),
+    SimJob("engine_dram_protocol", tests="stray_dram_response", **_DIRECTED),
     SimJob("engine_scoreboard_selfcheck", tests="mirror_catches", **_DIRECTED),
     # pyuvm environment (verif/uvm): every request, DRAM line and command status checked
     # against the golden model by a cycle-ordered scoreboard; full-length knobs here, the

@@ -125,6 +125,10 @@ class EngineTB:
         if StreamBus.present(dut, "entropy") and (entropy_seed is not None or entropy_words):
             words = entropy_words if entropy_words is not None else golden_words(entropy_seed)
             self.entropy = EntropyBFM(dut, clk, words, period_ns=period_ns)
+        # Sticky DRAM-protocol error output (absent on DUTs without it). check_quiescent()
+        # demands it low unless a test injected a stray DRAM response on purpose.
+        self.err_dram_rsp_tag = getattr(dut, "err_dram_rsp_tag", None)
+        self.expect_err_dram_rsp_tag = False
         self.pending: dict[int, PendingRequest] = {}
         self.responses: list[StreamTransaction] = []
         self.tag_width = len(dut.up_req_tag)
@@ -257,8 +261,12 @@ class EngineTB:
         self._tag_event.set()
 
     def check_quiescent(self) -> None:
-        """Assert nothing is in flight and no BFM saw a protocol error."""
+        """Assert nothing is in flight, no BFM saw a protocol error and the engine's sticky
+        ``err_dram_rsp_tag`` is as expected (``expect_err_dram_rsp_tag``)."""
         assert not self.errors, self.errors
+        if self.err_dram_rsp_tag is not None:
+            flag = int(self.err_dram_rsp_tag.value)
+            assert flag == int(self.expect_err_dram_rsp_tag), f"err_dram_rsp_tag = {flag}"
         assert not self.pending, f"requests without response: {sorted(self.pending)}"
         assert self.dram.outstanding() == 0, f"DRAM reads unanswered: {self.dram!r}"
         for bfm in (self.up_rsp, self.kp_rsp, self.cfg_rsp, self.dram.req_sink):

@@ -22,8 +22,10 @@ Data flow (lanes = 1; docs/integration.md has the diagrams and the latency table
 - **Read path**: the DRAM request leaves at once (behind older requests only); T_0 and K1-last are
   written into the read context (indexed by the DRAM tag) when the tweak pipeline delivers
   them. A DRAM response whose context is not ready yet is held (``dram_rsp.ready`` low). An
-  encrypted line is captured with its context, pushed as 4 blocks into the decrypt pipeline,
-  XORed with T_j and queued upstream; a plaintext line is queued upstream directly.
+  encrypted line's block 0 enters the decrypt pipeline in the cycle of its DRAM response
+  transfer (the context is read combinationally by the response tag), blocks 1..3 on the next
+  three cycles; the line is XORed with T_j and offered upstream in the cycle block 3 leaves the
+  pipeline (L + 3 cycles after the DRAM response). A plaintext line is queued upstream directly.
 - **Upstream responses**: round-robin over decrypted reads, plaintext reads and completions
   (write completions and errors), with the choice held while ``up_rsp`` is stalled.
 
@@ -112,6 +114,10 @@ class MEEngine(wiring.Component):
     dram_rsp : ``In(stream.Signature(dram_rsp_layout(...)))``
     kp_req, kp_rsp, cfg_req, cfg_rsp, entropy :
         Command ports of :class:`~rtl.engine.keytable.KeyTable`.
+    err_dram_rsp_tag : ``Out(1)``
+        Sticky until reset: a DRAM response arrived whose tag has no read outstanding at the
+        DRAM (a DRAM-side protocol error). Such a response is consumed and dropped, so it
+        cannot block or corrupt the responses of outstanding reads.
     """
 
     def __init__(self, *, slots=64, keyid_bits_max=6, pa_width=48, c_bit_pos=47, asid_width=6,
@@ -146,6 +152,7 @@ class MEEngine(wiring.Component):
             "cfg_req":  In(stream.Signature(CFG_REQ_LAYOUT)),
             "cfg_rsp":  Out(stream.Signature(CFG_RSP_LAYOUT)),
             "entropy":  In(stream.Signature(ENTROPY_LAYOUT)),
+            "err_dram_rsp_tag": Out(1),
         })
 
     @property
@@ -189,16 +196,17 @@ class MEEngine(wiring.Component):
         pq = _Queue(m, "plain_rsp_q", rsp_line, 2)                    # plaintext reads
         cq = _Queue(m, "cpl_rsp_q", data.StructLayout({"utag": tw, "error": RspError}), 4)
 
-        # Per-DRAM-tag read state: busy, context ready, encrypted, upstream tag (flip-flops:
-        # read combinationally with the DRAM response tag), T_0 / K1-last in a memory.
-        tag_busy = Signal(ntags)
+        # Per-DRAM-tag read state: busy, context ready, encrypted, upstream tag (flip-flops),
+        # T_0 / K1-last in a memory; all read combinationally with the DRAM response tag.
+        tag_busy = Signal(ntags)                  # allocated at acceptance
+        tag_out = Signal(ntags)                   # read issued to DRAM, not yet answered
         ctx_ready = Signal(ntags)
         ctx_enc = Signal(ntags)
         ctx_utag = Signal(data.ArrayLayout(tw, ntags))
         m.submodules.read_ctx = read_ctx = Memory(
             shape=data.StructLayout({"t0": 128, "k1_last": 128}), depth=ntags, init=[])
         ctx_w = read_ctx.write_port()
-        ctx_r = read_ctx.read_port()
+        ctx_r = read_ctx.read_port(domain="comb")
 
         free_tag = Signal(dtw)
         any_free = ~tag_busy.all()
@@ -283,8 +291,11 @@ class MEEngine(wiring.Component):
         ]
 
         # Read-state bookkeeping (allocation at acceptance, context ready, release on response).
+        # Only a response to a read that is out at the DRAM is "known"; any other is dropped.
         dram_rsp_fire = self.dram_rsp.valid & self.dram_rsp.ready
         rtag = self.dram_rsp.payload.tag
+        r_known = tag_out.bit_select(rtag, 1)
+        known_fire = dram_rsp_fire & r_known
         with m.If(accept & need_tag):
             m.d.sync += [
                 tag_busy.bit_select(free_tag, 1).eq(1),
@@ -294,8 +305,11 @@ class MEEngine(wiring.Component):
             ]
         with m.If(tw_done_read):
             m.d.sync += ctx_ready.bit_select(tw_out_tag.dtag, 1).eq(1)
-        with m.If(dram_rsp_fire):
-            m.d.sync += [tag_busy.bit_select(rtag, 1).eq(0), ctx_ready.bit_select(rtag, 1).eq(0)]
+        with m.If(known_fire):
+            m.d.sync += [tag_busy.bit_select(rtag, 1).eq(0), ctx_ready.bit_select(rtag, 1).eq(0),
+                         tag_out.bit_select(rtag, 1).eq(0)]
+        with m.If(self.dram_rsp.valid & ~r_known):
+            m.d.sync += self.err_dram_rsp_tag.eq(1)
 
         # Write path: encrypt sequencer and ciphertext assembler ---------------------------------
         m.submodules.enc_aes = enc_aes = AESEncryptPipeline(tag_width=128 + 2, regs_per_round=rpr,
@@ -345,6 +359,8 @@ class MEEngine(wiring.Component):
         ]
         dram_req_fire = self.dram_req.valid & self.dram_req.ready
         err_pop = oq.r_rdy & (head.kind == _ERROR) & cq.w_rdy
+        with m.If(dram_req_fire & (head.kind == _READ)):
+            m.d.sync += tag_out.bit_select(head.dtag, 1).eq(1)
         m.d.comb += [
             oq.r_en.eq(dram_req_fire | err_pop),
             ctq.r_en.eq(dram_req_fire & (head.kind == _WRITE_ENC)),
@@ -354,47 +370,60 @@ class MEEngine(wiring.Component):
         ]
 
         # Read path: DRAM responses, decrypt sequencer and assembler -----------------------------
+        # An encrypted line's block 0 enters the decrypt pipeline in the cycle of its DRAM
+        # response transfer (context read combinationally by the response tag); blocks 1..3
+        # follow from a shift register on the next three cycles. The next encrypted line can
+        # transfer in the cycle after block 3, so the pipeline sees one block every cycle.
         m.submodules.dec_aes = dec_aes = AESDecryptPipeline(tag_width=128 + 2 + tw,
                                                             regs_per_round=rpr,
                                                             sbox=self.sbox)
         rd_tag = data.StructLayout({"t": 128, "j": 2, "utag": tw})
-        rs_active = Signal()
+        rs_active = Signal()                     # blocks 1..3 of the current line pending
         rs_j = Signal(2)
-        rs_data = Signal(LINE_BITS)
+        rs_rest = Signal(3 * BLOCK_BITS)         # blocks still to push, next one in [:128]
+        rs_dtag = Signal(dtw)
         rs_utag = Signal(tw)
         dq_reserved = Signal(range(self.line_queue_depth + 1))
-        rs_free = ~rs_active | (rs_j == 3)
-        rs_can_start = rs_free & (dq.level + dq_reserved < dq.depth)
+        rs_can_start = ~rs_active & (dq.level + dq_reserved < dq.depth)
         r_enc = ctx_enc.bit_select(rtag, 1)
         m.d.comb += self.dram_rsp.ready.eq(
-            ctx_ready.bit_select(rtag, 1) & Mux(r_enc, rs_can_start, pq.w_rdy))
-        rs_accept = dram_rsp_fire & r_enc
+            ~r_known | (ctx_ready.bit_select(rtag, 1) & Mux(r_enc, rs_can_start, pq.w_rdy)))
+        rs_accept = known_fire & r_enc
+        r_line = self.dram_rsp.payload.data
         m.d.comb += [
-            ctx_r.addr.eq(rtag),
-            ctx_r.en.eq(rs_accept),
-            pq.w_en.eq(dram_rsp_fire & ~r_enc),
+            # The tag stays busy (so its context stays written) until the response transfers,
+            # and a re-allocated tag's context is rewritten no earlier than L + 1 cycles later:
+            # reading it by rs_dtag for blocks 1..3 is safe.
+            ctx_r.addr.eq(Mux(rs_active, rs_dtag, rtag)),
+            pq.w_en.eq(known_fire & ~r_enc),
             pq.w_data.utag.eq(ctx_utag[rtag]),
-            pq.w_data.data.eq(self.dram_rsp.payload.data),
+            pq.w_data.data.eq(r_line),
         ]
         with m.If(rs_accept):
-            m.d.sync += [rs_data.eq(self.dram_rsp.payload.data), rs_utag.eq(ctx_utag[rtag])]
+            m.d.sync += [
+                rs_active.eq(1),
+                rs_j.eq(1),
+                rs_rest.eq(r_line[BLOCK_BITS:]),
+                rs_dtag.eq(rtag),
+                rs_utag.eq(ctx_utag[rtag]),
+            ]
+        with m.Elif(rs_active):
+            m.d.sync += [rs_j.eq(rs_j + 1), rs_rest.eq(rs_rest[BLOCK_BITS:])]
+            with m.If(rs_j == 3):
+                m.d.sync += rs_active.eq(0)
 
-        rs_t = alpha_power(ctx_r.data.t0, rs_j)
+        cur_j = Mux(rs_active, rs_j, 0)
+        rs_t = alpha_power(ctx_r.data.t0, cur_j)
         dec_in_tag = data.View(rd_tag, dec_aes.i.payload.tag)
         m.d.comb += [
-            dec_aes.i.valid.eq(rs_active),
-            dec_aes.i.payload.block.eq(rs_data.word_select(rs_j, BLOCK_BITS) ^ rs_t),
+            dec_aes.i.valid.eq(rs_active | rs_accept),
+            dec_aes.i.payload.block.eq(
+                Mux(rs_active, rs_rest[:BLOCK_BITS], r_line[:BLOCK_BITS]) ^ rs_t),
             dec_aes.i.payload.key.eq(ctx_r.data.k1_last),
             dec_in_tag.t.eq(rs_t),
-            dec_in_tag.j.eq(rs_j),
-            dec_in_tag.utag.eq(rs_utag),
+            dec_in_tag.j.eq(cur_j),
+            dec_in_tag.utag.eq(Mux(rs_active, rs_utag, ctx_utag[rtag])),
         ]
-        with m.If(rs_active):
-            m.d.sync += rs_j.eq(rs_j + 1)
-            with m.If(rs_j == 3):
-                m.d.sync += rs_active.eq(rs_accept)
-        with m.Else():
-            m.d.sync += rs_active.eq(rs_accept)
 
         dec_out_tag = data.View(rd_tag, dec_aes.o.payload.tag)
         pt_block = dec_aes.o.payload.block ^ dec_out_tag.t
@@ -402,18 +431,30 @@ class MEEngine(wiring.Component):
         with m.If(dec_aes.o.valid):
             m.d.sync += pt_asm.word_select(dec_out_tag.j[:2], BLOCK_BITS).eq(pt_block)
         pt_done = dec_aes.o.valid & (dec_out_tag.j == 3)
-        m.d.comb += [
-            dq.w_en.eq(pt_done),
-            dq.w_data.utag.eq(dec_out_tag.utag),
-            dq.w_data.data.eq(Cat(pt_asm, pt_block)),
-        ]
+        pt_line = Cat(pt_asm, pt_block)
         m.d.sync += dq_reserved.eq(dq_reserved + rs_accept - pt_done)
 
         # Upstream responses: round-robin, choice held while stalled (lib.stream rule 2) ---------
+        # A decrypted line is offered in the cycle it leaves the pipeline when the decrypted
+        # queue is empty (cut-through); it is written to the queue unless taken at once, and a
+        # stalled offer is held from the queue on the next cycle with the same payload.
+        dq_take = Signal()
+        pq_take = Signal()
+        cq_take = Signal()
         sources = [
-            (dq.r_rdy, dq.r_data.utag, dq.r_data.data, RspError.OK, dq.r_en),
-            (pq.r_rdy, pq.r_data.utag, pq.r_data.data, RspError.OK, pq.r_en),
-            (cq.r_rdy, cq.r_data.utag, Const(0, LINE_BITS), cq.r_data.error, cq.r_en),
+            (dq.r_rdy | pt_done,
+             Mux(dq.r_rdy, dq.r_data.utag, dec_out_tag.utag),
+             Mux(dq.r_rdy, dq.r_data.data, pt_line), RspError.OK, dq_take),
+            (pq.r_rdy, pq.r_data.utag, pq.r_data.data, RspError.OK, pq_take),
+            (cq.r_rdy, cq.r_data.utag, Const(0, LINE_BITS), cq.r_data.error, cq_take),
+        ]
+        m.d.comb += [
+            dq.r_en.eq(dq_take & dq.r_rdy),
+            dq.w_en.eq(pt_done & ~(dq_take & ~dq.r_rdy)),
+            dq.w_data.utag.eq(dec_out_tag.utag),
+            dq.w_data.data.eq(pt_line),
+            pq.r_en.eq(pq_take),
+            cq.r_en.eq(cq_take),
         ]
         ptr = Signal(range(3))           # source with the highest priority next time
         held = Signal()
@@ -426,14 +467,14 @@ class MEEngine(wiring.Component):
                     m.d.comb += pick.eq(s)
         sel = Mux(held, held_sel, pick)
         with m.Switch(sel):
-            for s, (valid, utag, line, err, r_en) in enumerate(sources):
+            for s, (valid, utag, line, err, take) in enumerate(sources):
                 with m.Case(s):
                     m.d.comb += [
                         self.up_rsp.valid.eq(valid),
                         self.up_rsp.payload.tag.eq(utag),
                         self.up_rsp.payload.data.eq(line),
                         self.up_rsp.payload.error.eq(err),
-                        r_en.eq(self.up_rsp.ready),
+                        take.eq(valid & self.up_rsp.ready),
                     ]
         with m.If(self.up_rsp.valid & self.up_rsp.ready):
             m.d.sync += [held.eq(0), ptr.eq(Mux(sel == 2, 0, sel + 1))]

@@ -56,6 +56,7 @@ class MEEngineTop(wiring.Component):
         for name, flow in self._PORTS:
             sig = self.core.signature.members[name].signature
             members.update(_flat_ports(name, sig, flow))
+        members["err_dram_rsp_tag"] = Out(1)
         super().__init__(members)
 
     def elaborate(self, platform):
@@ -75,4 +76,5 @@ class MEEngineTop(wiring.Component):
             else:
                 m.d.comb += [valid.eq(port.valid), port.ready.eq(ready)]
                 m.d.comb += [outer.eq(inner) for inner, outer in pairs]
+        m.d.comb += self.err_dram_rsp_tag.eq(core.err_dram_rsp_tag)
         return m

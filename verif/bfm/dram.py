@@ -130,6 +130,13 @@ class DramModel:
         """Store *data* at *addr* without any bus traffic."""
         self.mem[addr] = data
 
+    def inject_response(self, tag: int, data: int) -> None:
+        """Offer a read response nobody asked for (fault injection), after any already queued.
+
+        It is recorded in :attr:`responses` like any other when the DUT takes it.
+        """
+        self.rsp_source.send_nowait(StreamTransaction(tag=tag, data=data))
+
     def abort(self) -> None:
         """Forget every read in flight and every response not yet taken (use in reset)."""
         self._heap.clear()

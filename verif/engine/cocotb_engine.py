@@ -344,6 +344,30 @@ async def error_responses_leave_dram_untouched(dut):
     tb.check_quiescent()
 
 
+@cocotb.test()
+async def stray_dram_response(dut):
+    """DRAM responses carrying tags the engine never sent are dropped at once and set the sticky
+    ``err_dram_rsp_tag``; the traffic around them is still answered exactly as the model says."""
+    tb, m = await setup(dut, dram_latency=(2, 12))
+    assert int(dut.err_dram_rsp_tag.value) == 0
+    rng = random.Random(11)
+    await _random_traffic(tb, m, rng, 8)
+    assert int(dut.err_dram_rsp_tag.value) == 0
+    assert tb.dram.outstanding() == 0
+    before, answered = len(tb.dram.responses), len(tb.responses)
+    for tag in (0, 5, (1 << len(dut.dram_rsp_tag)) - 1):
+        tb.dram.inject_response(tag, rng.getrandbits(512))
+    await tb.cycles_wait(6)
+    # Taken on three consecutive edges (never held), and nothing came back upstream.
+    taken = [r.cycle for r in tb.dram.responses[before:]]
+    assert len(taken) == 3 and taken[2] - taken[0] == 2, taken
+    assert len(tb.responses) == answered, "a stray response was answered upstream"
+    assert int(dut.err_dram_rsp_tag.value) == 1
+    tb.expect_err_dram_rsp_tag = True
+    await _random_traffic(tb, m, rng, 16)
+    assert int(dut.err_dram_rsp_tag.value) == 1                 # sticky
+
+
 async def _random_traffic(tb, m, rng, n_ops):
     """Random multi-key traffic on few lines (same-line hazards), predicted by the model."""
     await m.config(ConfigReg.TME_ACTIVATE, tme())

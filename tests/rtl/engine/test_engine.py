@@ -119,3 +119,54 @@ def test_engine_write_read_smoke():
     sim.add_testbench(rsp_collector, background=True)
     sim.add_testbench(tb)
     sim.run()
+
+
+def test_unknown_dram_tag_dropped_and_flagged():
+    """A DRAM response whose tag has no read out at the DRAM (none allocated, or allocated but
+    not yet issued) is consumed and dropped with ``err_dram_rsp_tag`` set; it neither blocks nor
+    answers the outstanding read, which completes with its own data afterwards."""
+    dut = MEEngine(sbox="table")
+    line = random.Random(3).randrange(1 << 512)
+    ups = []
+
+    async def rsp_collector(ctx):
+        ctx.set(dut.up_rsp.ready, 1)
+        async for _clk, _rst, valid, payload in ctx.tick().sample(dut.up_rsp.valid,
+                                                                 dut.up_rsp.payload):
+            if valid:
+                ups.append((payload.tag, payload.data, payload.error))
+
+    async def stray(ctx, tag):
+        ctx.set(dut.dram_rsp.valid, 1)
+        ctx.set(dut.dram_rsp.payload, {"tag": tag, "data": 0xBAD})
+        assert ctx.get(dut.dram_rsp.ready)                       # taken at once, not held
+        await ctx.tick()
+        ctx.set(dut.dram_rsp.valid, 0)
+
+    async def tb(ctx):
+        await ctx.tick().until(dut.kp_req.ready)
+        assert not ctx.get(dut.err_dram_rsp_tag)
+        await stray(ctx, 3)                                      # nothing outstanding
+        assert ctx.get(dut.err_dram_rsp_tag)
+        # TME off: a plaintext read. Hold the DRAM request so its tag is allocated, not issued.
+        await stream_put(ctx, dut.up_req, {"addr": 0x1000, "write": 0, "tag": 7, "data": 0,
+                                           "asid": 0})
+        await ctx.tick()
+        assert ctx.get(dut.dram_req.valid)
+        dtag = ctx.get(dut.dram_req.payload.tag)
+        await stray(ctx, dtag)                                   # allocated but not out yet
+        await ctx.tick().repeat(3)
+        assert ups == []
+        ctx.set(dut.dram_req.ready, 1)
+        await ctx.tick()
+        ctx.set(dut.dram_req.ready, 0)
+        await stream_put(ctx, dut.dram_rsp, {"tag": dtag, "data": line})
+        await ctx.tick().repeat(3)
+        assert ups == [(7, line, RspError.OK)]
+        assert ctx.get(dut.err_dram_rsp_tag)                     # sticky until reset
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(rsp_collector, background=True)
+    sim.add_testbench(tb)
+    sim.run()

@@ -29,5 +29,5 @@ def test_engine_directed(sim):
     n_ops = int(os.environ.get("MEE_N_OPS", N_OPS[sim]))
     result = run("rtl.engine.top:MEEngineTop", "verif.engine.cocotb_engine", sim=sim,
                  name="mee_engine", extra_env={"N_OPS": n_ops})
-    assert result.failures == 0 and result.tests == 17
+    assert result.failures == 0 and result.tests == 18
 
