@@ -8,7 +8,8 @@ Measures (DESIGN §7), all from the cycle stamps the BFMs put on every transfer:
   edge (``up_rsp_ready`` held high), encrypted and plaintext (NO_ENCRYPT slot);
 - cycles lost when a key is reprogrammed (an unrelated KeyID) in the middle of each stream.
 
-Writes ``build/results/engine_bench.json`` and prints a table.
+Writes ``build/results/engine_bench.json`` (``engine_bench_lanes<N>.json`` for ``--lanes N``)
+and prints a table.
 """
 
 from __future__ import annotations
@@ -22,17 +23,22 @@ from pathlib import Path
 __all__ = ["run_bench", "format_table", "main"]
 
 
-def run_bench(sim: str = "verilator", lines: int = 256, seed: int | None = None) -> dict:
+def run_bench(sim: str = "verilator", lines: int = 256, seed: int | None = None,
+              lanes: int = 1) -> dict:
     """Run the benchmark simulation and return its figures."""
     from sim.runner import BUILD_ROOT, run
 
+    params = {"lanes": lanes} if lanes != 1 else None
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         out = Path(tmp) / "bench.json"
         run("rtl.engine.top:MEEngineTop", "sim.cocotb_bench", sim=sim, name="mee_engine",
-            seed=seed, extra_env={"BENCH_RESULTS": out, "BENCH_LINES": lines})
+            params=params, seed=seed,
+            extra_env={"BENCH_RESULTS": out, "BENCH_LINES": lines, "BENCH_LANES": lanes})
         results = json.loads(out.read_text())
     results["sim"] = sim
-    dest = BUILD_ROOT / "results" / "engine_bench.json"
+    results["lanes"] = lanes
+    suffix = "" if lanes == 1 else f"_lanes{lanes}"
+    dest = BUILD_ROOT / "results" / f"engine_bench{suffix}.json"
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(json.dumps(results, indent=2) + "\n")
     results["_path"] = str(dest)
@@ -60,7 +66,8 @@ def format_table(r: dict) -> str:
                          f"{d['span_excess_without']}/{d['span_excess_with']}, "
                          f"{d['max_gap_near_status']}/{d['max_gap_elsewhere']}"))
     width = max(len(a) for a, _ in rows)
-    head = f"engine benchmark ({r['sim']}, {r['lines']} lines per stream)"
+    head = (f"engine benchmark ({r['sim']}, lanes={r.get('lanes', 1)}, "
+            f"{r['lines']} lines per stream)")
     return "\n".join([head, "-" * (width + 12)] + [f"{a:<{width}}  {b:>9}" for a, b in rows])
 
 
@@ -70,8 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sim", choices=("icarus", "verilator"), default="verilator")
     parser.add_argument("--lines", type=int, default=256, help="lines per stream (default 256)")
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--lanes", type=int, choices=(1, 2, 4), default=1,
+                        help="AES blocks per cycle per direction (default 1)")
     args = parser.parse_args(argv)
-    results = run_bench(args.sim, args.lines, args.seed)
+    results = run_bench(args.sim, args.lines, args.seed, args.lanes)
     print(format_table(results))
     print(f"written: {results['_path']}")
     return 0

@@ -67,6 +67,12 @@ REGRESSION = [
     SimJob("engine_key_change", tests="key_change_with_traffic", **_DIRECTED),
     SimJob("engine_cycle_rule", tests="cycle_rule_boundary", **_DIRECTED),
     SimJob("engine_dram_protocol", tests="stray_dram_response", **_DIRECTED),
+    # Wider datapaths (lanes 2 and 4 AES pipelines per direction): the same model-checked
+    # random traffic, with and without backpressure.
+    SimJob("engine_lanes2_random", tests="random_traffic|backpressure", params={"lanes": 2},
+           **_DIRECTED),
+    SimJob("engine_lanes4_random", tests="random_traffic|backpressure", params={"lanes": 4},
+           **_DIRECTED),
     SimJob("engine_scoreboard_selfcheck", tests="mirror_catches", **_DIRECTED),
     # pyuvm environment (verif/uvm): every request, DRAM line and command status checked
     # against the golden model by a cycle-ordered scoreboard; full-length knobs here, the
@@ -84,4 +90,6 @@ REGRESSION = [
     SimJob("uvm_mktme_vms", tests="MktmeVmsTest", env={"UVM_N": 3}, **_UVM),
     SimJob("uvm_kat", tests="KatTest", **_UVM),
     SimJob("uvm_expected_failure", tests="CorruptedPredictionTest", **_UVM),
+    SimJob("uvm_stress_backpressure_lanes4", tests="RandomMultiKeyBackpressureTest",
+           params={"lanes": 4}, env={"UVM_BURSTS": 4, "UVM_BURST_LEN": 50}, **_UVM),
 ]

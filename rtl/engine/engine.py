@@ -1,6 +1,8 @@
 """The memory-encryption engine core: upstream and DRAM ports as ``lib.stream`` interfaces.
 
-Data flow (lanes = 1; docs/integration.md has the diagrams and the latency table):
+Data flow (docs/integration.md has the diagrams and the latency table). A line is 4 AES blocks;
+with ``lanes`` encrypt and ``lanes`` decrypt pipelines it takes ``4 // lanes`` cycles ("beats")
+in each direction; the descriptions below are for lanes = 1 (4 beats of one block).
 
 - **Acceptance (cycle A)**: the address decode (:class:`~rtl.engine.decode.AddressDecoder`) runs
   combinationally on the request and the live configuration/slot states; the key memory read is
@@ -65,6 +67,27 @@ __all__ = ["MEEngine"]
 _READ, _WRITE_PLAIN, _WRITE_ENC, _ERROR = range(4)
 
 
+def _lane_name(base, lane, lanes):
+    """Submodule name of one lane's pipeline (``enc_aes`` alone when lanes=1)."""
+    return base if lanes == 1 else f"{base}{lane}"
+
+
+def _block_index(beat, lane, lanes):
+    """Block number ``beat * lanes + lane`` of a line (an int when there is one beat)."""
+    if lanes == 4:
+        return lane
+    if lanes == 1:
+        return beat
+    return Cat(Const(lane, 1), beat[0])
+
+
+def _word(line, j):
+    """128-bit block ``j`` (int or Value) of ``line``."""
+    if isinstance(j, int):
+        return line[j * BLOCK_BITS:(j + 1) * BLOCK_BITS]
+    return line.word_select(j, BLOCK_BITS)
+
+
 class _Queue:
     """A :class:`SyncFIFO` whose words are viewed through a layout (both ends)."""
 
@@ -94,17 +117,21 @@ class MEEngine(wiring.Component):
         Upstream tag width.
     dram_tag_width : int
         DRAM tag width; up to ``2**dram_tag_width`` reads are outstanding.
-    lanes : int
-        AES blocks per cycle per direction. Only 1 is implemented.
+    lanes : {1, 2, 4}
+        AES blocks per cycle per direction: ``lanes`` encrypt and ``lanes`` decrypt pipelines,
+        a line every ``4 // lanes`` cycles each way. The tweak pipeline is shared: the upstream
+        port takes at most one request (one tweak) per cycle.
     regs_per_round : {1, 2}
         AES pipeline depth option (latency ``10 * regs_per_round``).
     sbox : {"composite", "table"}
         S-box style of the three AES pipelines (see :mod:`rtl.aes.sbox`); the same logic
         either way, checked exhaustively. Simulators prefer ``"table"`` (sim/regressions.py).
-    order_depth : int
-        Order-queue entries (requests accepted and not yet issued to DRAM / answered).
-    write_depth : int
-        Encrypted writes waiting for their tweak (plaintext + T_0/K1 queues).
+    order_depth : int, optional
+        Order-queue entries (requests accepted and not yet issued to DRAM / answered). Default:
+        enough for full write rate (16 for lanes=1).
+    write_depth : int, optional
+        Encrypted writes waiting for their tweak (plaintext + T_0/K1 queues). Default: enough
+        for full write rate (8 for lanes=1).
 
     Members
     -------
@@ -122,10 +149,12 @@ class MEEngine(wiring.Component):
 
     def __init__(self, *, slots=64, keyid_bits_max=6, pa_width=48, c_bit_pos=47, asid_width=6,
                  addr_width=64, tag_width=8, dram_tag_width=5, lanes=1, regs_per_round=1,
-                 order_depth=16, write_depth=8, sbox=DEFAULT_SBOX):
-        if lanes != 1:
-            raise NotImplementedError("only lanes=1 is implemented (lanes 2 and 4 are a stretch)")
+                 order_depth=None, write_depth=None, sbox=DEFAULT_SBOX):
+        if lanes not in (1, 2, 4):
+            self._MustUse__silence = True  # never elaborated
+            raise ValueError(f"lanes must be 1, 2 or 4, not {lanes!r}")
         if not 1 <= dram_tag_width <= 8:
+            self._MustUse__silence = True
             raise ValueError(f"dram_tag_width must be in [1, 8], not {dram_tag_width}")
         self.params = dict(slots=slots, keyid_bits_max=keyid_bits_max, pa_width=pa_width,
                            c_bit_pos=c_bit_pos, asid_width=asid_width, addr_width=addr_width)
@@ -136,12 +165,18 @@ class MEEngine(wiring.Component):
         self.lanes = lanes
         self.regs_per_round = regs_per_round
         self.sbox = check_sbox_impl(sbox, owner=self)
-        self.order_depth = order_depth
-        self.write_depth = write_depth
-        # Output queues must hold every line already inside an AES pipeline plus one being
-        # drained, or the credit check would throttle below one block per cycle.
+        # Queue depths for full rate (a line every `beats` cycles each way). The order queue
+        # holds a write from acceptance until its ciphertext is ready (about 2L + beats + 2
+        # cycles); the write queues hold it until its tweak is (L + 2); the output queues must
+        # hold every line already inside an AES pipeline plus one being drained, or the credit
+        # check would throttle below one beat per cycle. lanes=1 keeps 16 / 8.
         aes_latency = 10 * regs_per_round
-        self.line_queue_depth = -(-(aes_latency + 5) // 4) + 1
+        beats = 4 // lanes
+        self.order_depth = (order_depth if order_depth is not None
+                            else max(16, -(-(2 * aes_latency + 8) // beats) + 4))
+        self.write_depth = (write_depth if write_depth is not None
+                            else max(8, -(-(aes_latency + 2) // beats) + 2))
+        self.line_queue_depth = -(-(aes_latency + beats + 1) // beats) + 1
         super().__init__({
             "up_req":   In(stream.Signature(up_req_layout(addr_width, asid_width, tag_width))),
             "up_rsp":   Out(stream.Signature(up_rsp_layout(tag_width))),
@@ -165,6 +200,8 @@ class MEEngine(wiring.Component):
         pa, tw, dtw = self.pa_width, self.tag_width, self.dram_tag_width
         ntags = 1 << dtw
         rpr = self.regs_per_round
+        lanes = self.lanes
+        beats = 4 // lanes               # cycles per line in each AES direction
 
         # Control plane ----------------------------------------------------------------------
         m.submodules.keytable = kt = KeyTable(slots=self.slots,
@@ -312,33 +349,45 @@ class MEEngine(wiring.Component):
             m.d.sync += self.err_dram_rsp_tag.eq(1)
 
         # Write path: encrypt sequencer and ciphertext assembler ---------------------------------
-        m.submodules.enc_aes = enc_aes = AESEncryptPipeline(tag_width=128 + 2, regs_per_round=rpr,
-                                                            sbox=self.sbox)
+        # Each cycle of a line ("beat" k) pushes blocks k*lanes .. k*lanes + lanes-1, one per
+        # pipeline; the pipelines run in lock step, so lane 0's tag tells the beat.
+        enc_pipes = [AESEncryptPipeline(tag_width=128 + 2, regs_per_round=rpr, sbox=self.sbox)
+                     for _ in range(lanes)]
+        for i, pipe in enumerate(enc_pipes):
+            m.submodules[_lane_name("enc_aes", i, lanes)] = pipe
         blk_tag = data.StructLayout({"t": 128, "j": 2})
-        ws_j = Signal(2)                                  # next block of the current line
-        ct_reserved = Signal(range(self.line_queue_depth + 1))   # lines in the pipeline
-        ws_start = (ws_j == 0) & wtq.r_rdy & (ctq.level + ct_reserved < ctq.depth)
-        ws_push = (ws_j != 0) | ws_start
-        ws_t = alpha_power(wtq.r_data.t0, ws_j)
-        enc_in_tag = data.View(blk_tag, enc_aes.i.payload.tag)
-        m.d.comb += [
-            enc_aes.i.valid.eq(ws_push),
-            enc_aes.i.payload.block.eq(wdq.r_data.word_select(ws_j, BLOCK_BITS) ^ ws_t),
-            enc_aes.i.payload.key.eq(wtq.r_data.k1),
-            enc_in_tag.t.eq(ws_t),
-            enc_in_tag.j.eq(ws_j),
-        ]
+        ws_k = Signal(2)                                  # next beat of the current line
+        ct_reserved = Signal(range(self.line_queue_depth + 1))   # lines in the pipelines
+        ws_start = (ws_k == 0) & wtq.r_rdy & (ctq.level + ct_reserved < ctq.depth)
+        ws_push = (ws_k != 0) | ws_start
+        ws_last = ws_k == beats - 1
+        for i, pipe in enumerate(enc_pipes):
+            j = _block_index(ws_k, i, lanes)
+            t = alpha_power(wtq.r_data.t0, j)
+            in_tag = data.View(blk_tag, pipe.i.payload.tag)
+            m.d.comb += [
+                pipe.i.valid.eq(ws_push),
+                pipe.i.payload.block.eq(_word(wdq.r_data, j) ^ t),
+                pipe.i.payload.key.eq(wtq.r_data.k1),
+                in_tag.t.eq(t),
+                in_tag.j.eq(ws_k),
+            ]
         with m.If(ws_push):
-            m.d.sync += ws_j.eq(ws_j + 1)
-        m.d.comb += [wtq.r_en.eq(ws_push & (ws_j == 3)), wdq.r_en.eq(ws_push & (ws_j == 3))]
+            m.d.sync += ws_k.eq(Mux(ws_last, 0, ws_k + 1))
+        m.d.comb += [wtq.r_en.eq(ws_push & ws_last), wdq.r_en.eq(ws_push & ws_last)]
 
-        enc_out_tag = data.View(blk_tag, enc_aes.o.payload.tag)
-        ct_block = enc_aes.o.payload.block ^ enc_out_tag.t
-        ct_asm = Signal(3 * BLOCK_BITS)
-        with m.If(enc_aes.o.valid):
-            m.d.sync += ct_asm.word_select(enc_out_tag.j[:2], BLOCK_BITS).eq(ct_block)
-        ct_done = enc_aes.o.valid & (enc_out_tag.j == 3)
-        m.d.comb += [ctq.w_en.eq(ct_done), ctq.w_data.eq(Cat(ct_asm, ct_block))]
+        enc_out_k = data.View(blk_tag, enc_pipes[0].o.payload.tag).j
+        ct_blocks = Cat(*(p.o.payload.block ^ data.View(blk_tag, p.o.payload.tag).t
+                          for p in enc_pipes))
+        ct_done = enc_pipes[0].o.valid & (enc_out_k == beats - 1)
+        if beats > 1:
+            ct_asm = Signal((beats - 1) * lanes * BLOCK_BITS)     # earlier beats of the line
+            with m.If(enc_pipes[0].o.valid & ~ct_done):
+                m.d.sync += ct_asm.word_select(enc_out_k, lanes * BLOCK_BITS).eq(ct_blocks)
+            ct_line = Cat(ct_asm, ct_blocks)
+        else:
+            ct_line = ct_blocks
+        m.d.comb += [ctq.w_en.eq(ct_done), ctq.w_data.eq(ct_line)]
         m.d.sync += ct_reserved.eq(ct_reserved + (ws_start & ws_push) - ct_done)
 
         # DRAM issue from the order-queue head ---------------------------------------------------
@@ -370,68 +419,85 @@ class MEEngine(wiring.Component):
         ]
 
         # Read path: DRAM responses, decrypt sequencer and assembler -----------------------------
-        # An encrypted line's block 0 enters the decrypt pipeline in the cycle of its DRAM
-        # response transfer (context read combinationally by the response tag); blocks 1..3
-        # follow from a shift register on the next three cycles. The next encrypted line can
-        # transfer in the cycle after block 3, so the pipeline sees one block every cycle.
-        m.submodules.dec_aes = dec_aes = AESDecryptPipeline(tag_width=128 + 2 + tw,
-                                                            regs_per_round=rpr,
-                                                            sbox=self.sbox)
+        # An encrypted line's first beat enters the decrypt pipelines in the cycle of its DRAM
+        # response transfer (context read combinationally by the response tag); the other beats
+        # follow from a shift register on the next cycles. The next encrypted line can transfer
+        # in the cycle after the last beat, so the pipelines see a beat every cycle.
+        dec_pipes = [AESDecryptPipeline(tag_width=128 + 2 + tw, regs_per_round=rpr,
+                                        sbox=self.sbox) for _ in range(lanes)]
+        for i, pipe in enumerate(dec_pipes):
+            m.submodules[_lane_name("dec_aes", i, lanes)] = pipe
         rd_tag = data.StructLayout({"t": 128, "j": 2, "utag": tw})
-        rs_active = Signal()                     # blocks 1..3 of the current line pending
-        rs_j = Signal(2)
-        rs_rest = Signal(3 * BLOCK_BITS)         # blocks still to push, next one in [:128]
-        rs_dtag = Signal(dtw)
-        rs_utag = Signal(tw)
         dq_reserved = Signal(range(self.line_queue_depth + 1))
-        rs_can_start = ~rs_active & (dq.level + dq_reserved < dq.depth)
+        credit = dq.level + dq_reserved < dq.depth
         r_enc = ctx_enc.bit_select(rtag, 1)
+        r_line = self.dram_rsp.payload.data
+        beat_bits = lanes * BLOCK_BITS
+        if beats > 1:
+            rs_active = Signal()                 # beats 1.. of the current line pending
+            rs_k = Signal(2)
+            rs_rest = Signal((beats - 1) * beat_bits)    # beats still to push, next in [:beat]
+            rs_dtag = Signal(dtw)
+            rs_utag = Signal(tw)
+            rs_can_start = ~rs_active & credit
+        else:
+            rs_can_start = credit
         m.d.comb += self.dram_rsp.ready.eq(
             ~r_known | (ctx_ready.bit_select(rtag, 1) & Mux(r_enc, rs_can_start, pq.w_rdy)))
         rs_accept = known_fire & r_enc
-        r_line = self.dram_rsp.payload.data
         m.d.comb += [
-            # The tag stays busy (so its context stays written) until the response transfers,
-            # and a re-allocated tag's context is rewritten no earlier than L + 1 cycles later:
-            # reading it by rs_dtag for blocks 1..3 is safe.
-            ctx_r.addr.eq(Mux(rs_active, rs_dtag, rtag)),
             pq.w_en.eq(known_fire & ~r_enc),
             pq.w_data.utag.eq(ctx_utag[rtag]),
             pq.w_data.data.eq(r_line),
         ]
-        with m.If(rs_accept):
-            m.d.sync += [
-                rs_active.eq(1),
-                rs_j.eq(1),
-                rs_rest.eq(r_line[BLOCK_BITS:]),
-                rs_dtag.eq(rtag),
-                rs_utag.eq(ctx_utag[rtag]),
+        if beats > 1:
+            # The tag stays busy (so its context stays written) until the response transfers,
+            # and a re-allocated tag's context is rewritten no earlier than L + 1 cycles
+            # later: reading it by rs_dtag for the later beats is safe.
+            m.d.comb += ctx_r.addr.eq(Mux(rs_active, rs_dtag, rtag))
+            with m.If(rs_accept):
+                m.d.sync += [
+                    rs_active.eq(1),
+                    rs_k.eq(1),
+                    rs_rest.eq(r_line[beat_bits:]),
+                    rs_dtag.eq(rtag),
+                    rs_utag.eq(ctx_utag[rtag]),
+                ]
+            with m.Elif(rs_active):
+                m.d.sync += [rs_k.eq(rs_k + 1), rs_rest.eq(rs_rest[beat_bits:])]
+                with m.If(rs_k == beats - 1):
+                    m.d.sync += rs_active.eq(0)
+            cur_k = Mux(rs_active, rs_k, 0)
+            cur_beat = Mux(rs_active, rs_rest[:beat_bits], r_line[:beat_bits])
+            cur_utag = Mux(rs_active, rs_utag, ctx_utag[rtag])
+            push = rs_active | rs_accept
+        else:
+            m.d.comb += ctx_r.addr.eq(rtag)
+            cur_k, cur_beat, cur_utag, push = Const(0, 2), r_line, ctx_utag[rtag], rs_accept
+
+        for i, pipe in enumerate(dec_pipes):
+            t = alpha_power(ctx_r.data.t0, _block_index(cur_k, i, lanes))
+            in_tag = data.View(rd_tag, pipe.i.payload.tag)
+            m.d.comb += [
+                pipe.i.valid.eq(push),
+                pipe.i.payload.block.eq(_word(cur_beat, i) ^ t),
+                pipe.i.payload.key.eq(ctx_r.data.k1_last),
+                in_tag.t.eq(t),
+                in_tag.j.eq(cur_k),
+                in_tag.utag.eq(cur_utag),
             ]
-        with m.Elif(rs_active):
-            m.d.sync += [rs_j.eq(rs_j + 1), rs_rest.eq(rs_rest[BLOCK_BITS:])]
-            with m.If(rs_j == 3):
-                m.d.sync += rs_active.eq(0)
 
-        cur_j = Mux(rs_active, rs_j, 0)
-        rs_t = alpha_power(ctx_r.data.t0, cur_j)
-        dec_in_tag = data.View(rd_tag, dec_aes.i.payload.tag)
-        m.d.comb += [
-            dec_aes.i.valid.eq(rs_active | rs_accept),
-            dec_aes.i.payload.block.eq(
-                Mux(rs_active, rs_rest[:BLOCK_BITS], r_line[:BLOCK_BITS]) ^ rs_t),
-            dec_aes.i.payload.key.eq(ctx_r.data.k1_last),
-            dec_in_tag.t.eq(rs_t),
-            dec_in_tag.j.eq(cur_j),
-            dec_in_tag.utag.eq(Mux(rs_active, rs_utag, ctx_utag[rtag])),
-        ]
-
-        dec_out_tag = data.View(rd_tag, dec_aes.o.payload.tag)
-        pt_block = dec_aes.o.payload.block ^ dec_out_tag.t
-        pt_asm = Signal(3 * BLOCK_BITS)
-        with m.If(dec_aes.o.valid):
-            m.d.sync += pt_asm.word_select(dec_out_tag.j[:2], BLOCK_BITS).eq(pt_block)
-        pt_done = dec_aes.o.valid & (dec_out_tag.j == 3)
-        pt_line = Cat(pt_asm, pt_block)
+        dec_out_tag = data.View(rd_tag, dec_pipes[0].o.payload.tag)
+        pt_blocks = Cat(*(p.o.payload.block ^ data.View(rd_tag, p.o.payload.tag).t
+                          for p in dec_pipes))
+        pt_done = dec_pipes[0].o.valid & (dec_out_tag.j == beats - 1)
+        if beats > 1:
+            pt_asm = Signal((beats - 1) * beat_bits)             # earlier beats of the line
+            with m.If(dec_pipes[0].o.valid & ~pt_done):
+                m.d.sync += pt_asm.word_select(dec_out_tag.j, beat_bits).eq(pt_blocks)
+            pt_line = Cat(pt_asm, pt_blocks)
+        else:
+            pt_line = pt_blocks
         m.d.sync += dq_reserved.eq(dq_reserved + rs_accept - pt_done)
 
         # Upstream responses: round-robin, choice held while stalled (lib.stream rule 2) ---------

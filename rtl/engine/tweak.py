@@ -25,10 +25,13 @@ def mul_alpha(t):
 
 def alpha_power(t0, j, blocks=4):
     """``t0 * alpha^j`` for a run-time block index ``j`` in ``range(blocks)`` (a 4:1 mux of
-    shift-and-XOR terms: no multiplier, no register)."""
+    shift-and-XOR terms: no multiplier, no register); a constant ``j`` (an int) selects its
+    term directly."""
     powers = [t0]
     for _ in range(blocks - 1):
         powers.append(mul_alpha(powers[-1]))
+    if isinstance(j, int):
+        return powers[j]
     result = powers[0]
     for n in range(1, blocks):
         result = Mux(j == n, powers[n], result)

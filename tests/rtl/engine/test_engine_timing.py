@@ -1,11 +1,13 @@
-"""Amaranth-simulator checks of the engine's read-latency contract (DESIGN §7,
-docs/integration.md §3) and of the decrypted-line cut-through under upstream backpressure.
+"""Amaranth-simulator checks of the engine's performance contract (DESIGN §7,
+docs/integration.md §3), for lanes 1, 2 and 4: read latency, full-rate throughput with a new
+KeyID on every request, and the decrypted-line cut-through under upstream backpressure.
 
 Latency is counted in clock edges from the DRAM response transfer to the upstream response
-transfer, with ``up_rsp.ready`` held high: an encrypted line takes L + 3 (block 0 enters the
-decrypt pipeline in the DRAM response cycle, block 3 three cycles later, and the line is offered
-in the cycle block 3 leaves), a plaintext line 1 (one queue register). Decryption therefore adds
-L + 2 cycles to a read.
+transfer, with ``up_rsp.ready`` held high. An encrypted line takes L + beats - 1, where
+beats = 4 / lanes is the number of cycles a line takes through the AES pipelines (the first
+beat enters the decrypt pipelines in the DRAM response cycle, and the line is offered in the
+cycle its last beat leaves); a plaintext line takes 1 (one queue register). Decryption
+therefore adds L + 2 cycles to a read with lanes = 1, L with lanes = 4.
 """
 
 import random
@@ -29,8 +31,9 @@ def _addr(keyid, pa):
 def _run(dut, body, dram_lines):
     """Simulate ``body(ctx, log)`` against ``dut`` with a fixed-latency in-order DRAM holding
     ``dram_lines`` ({addr: stored line}); ``log`` collects ``(cycle, kind, payload)`` of every
-    DRAM response transfer (``"dram_rsp"``), upstream response transfer (``"up_rsp"``) and
-    cycle with an upstream response offered but stalled (``"up_stall"``)."""
+    DRAM write transfer (``"dram_write"``), DRAM response transfer (``"dram_rsp"``), upstream
+    response transfer (``"up_rsp"``) and cycle with an upstream response offered but stalled
+    (``"up_stall"``)."""
     log = []
     cycle = [0]
 
@@ -41,6 +44,8 @@ def _run(dut, body, dram_lines):
                 dut.dram_req.valid, dut.dram_req.payload, dut.dram_rsp.valid,
                 dut.dram_rsp.ready, dut.up_rsp.valid, dut.up_rsp.ready, dut.up_rsp.payload):
             cycle[0] += 1
+            if q_valid and q.write:
+                log.append((cycle[0], "dram_write", (q.addr, q.data)))
             if q_valid and not q.write:
                 due.append([cycle[0] + DRAM_LATENCY, q.tag, dram_lines[q.addr]])
             if r_valid and r_ready:
@@ -78,11 +83,11 @@ async def _program(ctx, dut, keyid, command, k1=0, k2=0):
     assert (await stream_get(ctx, dut.kp_rsp)).status == KeyProgramStatus.PROG_SUCCESS
 
 
-@pytest.mark.parametrize("regs_per_round", [1, 2])
-def test_read_latency_encrypted_and_bypass(regs_per_round):
-    dut = MEEngine(regs_per_round=regs_per_round, sbox="table")
-    L = dut.aes_latency
-    rng = random.Random(regs_per_round)
+@pytest.mark.parametrize("lanes,regs_per_round", [(1, 1), (1, 2), (2, 1), (4, 1)])
+def test_read_latency_encrypted_and_bypass(lanes, regs_per_round):
+    dut = MEEngine(lanes=lanes, regs_per_round=regs_per_round, sbox="table")
+    L, beats = dut.aes_latency, 4 // lanes
+    rng = random.Random(regs_per_round * 10 + lanes)
     k1, k2 = rng.randrange(1 << 128), rng.randrange(1 << 128)
     plain = {0x1000 + 64 * i: rng.randrange(1 << 512) for i in range(3)}
     dram = {a: xts_line_encrypt(k1, k2, a, p) for a, p in plain.items()}
@@ -104,12 +109,53 @@ def test_read_latency_encrypted_and_bypass(regs_per_round):
     pairs = list(zip(log[0::2], log[1::2], strict=True))
     enc = [u[0] - d[0] for d, u in pairs[:3]]
     byp = [u[0] - d[0] for d, u in pairs[3:]]
-    assert enc == [L + 3] * 3
+    assert enc == [L + beats - 1] * 3
     assert byp == [1] * 3
     for (_d, up), (a, p) in zip(pairs[:3], plain.items(), strict=True):
         assert up[2] == (up[2][0], p, RspError.OK), hex(a)
     for (_d, up), i in zip(pairs[3:], range(3), strict=True):
         assert up[2][1] == dram[0x8000 + 64 * i]
+
+
+@pytest.mark.parametrize("lanes", [1, 2, 4])
+def test_full_rate_with_a_new_keyid_every_request(lanes):
+    """16 encrypted writes, then 16 encrypted reads, back to back, KeyIDs 1..8 in turn: DRAM
+    writes and upstream read responses leave every 4 / lanes cycles (one line per AES beat
+    sequence, no bubble on a key change), with the right ciphertext and plaintext."""
+    dut = MEEngine(lanes=lanes, sbox="table")
+    beats = 4 // lanes
+    rng = random.Random(40 + lanes)
+    keys = {k: (rng.randrange(1 << 128), rng.randrange(1 << 128)) for k in range(1, 9)}
+    reqs = [(1 + i % 8, 0x20000 + 64 * i, rng.randrange(1 << 512)) for i in range(16)]
+    dram = {}
+
+    async def body(ctx, log, cycle):
+        for keyid, (k1, k2) in keys.items():
+            await _program(ctx, dut, keyid, KeyProgramCommand.SET_KEY_DIRECT, k1, k2)
+        ctx.set(dut.up_rsp.ready, 1)
+        for tag, (keyid, pa, line) in enumerate(reqs):
+            await stream_put(ctx, dut.up_req, {"addr": _addr(keyid, pa), "write": 1,
+                                               "tag": tag, "data": line, "asid": 0})
+        await ctx.tick().repeat(60)
+        for _c, _kind, (a, d) in [e for e in log if e[1] == "dram_write"]:
+            dram[a] = d                                  # the DRAM model's read data
+        for tag, (keyid, pa, _line) in enumerate(reqs):
+            await stream_put(ctx, dut.up_req, {"addr": _addr(keyid, pa), "write": 0,
+                                               "tag": 32 + tag, "data": 0, "asid": 0})
+        await ctx.tick().repeat(DRAM_LATENCY + 60)
+
+    log = _run(dut, body, dram)
+    writes = [(c, p) for c, k, p in log if k == "dram_write"]
+    assert [a for _c, (a, _d) in writes] == [pa for _k, pa, _l in reqs]
+    for (_c, (a, d)), (keyid, pa, line) in zip(writes, reqs, strict=True):
+        assert d == xts_line_encrypt(*keys[keyid], pa, line), hex(a)
+    gaps = {b[0] - a[0] for a, b in zip(writes, writes[1:], strict=False)}
+    assert gaps == {beats}, f"DRAM write spacing {sorted(gaps)}"
+    reads = [(c, p) for c, k, p in log if k == "up_rsp" and p[0] >= 32]
+    assert [(t, d, e) for _c, (t, d, e) in reads] == [
+        (32 + i, line, RspError.OK) for i, (_k, _pa, line) in enumerate(reqs)]
+    gaps = {b[0] - a[0] for a, b in zip(reads, reads[1:], strict=False)}
+    assert gaps == {beats}, f"read response spacing {sorted(gaps)}"
 
 
 def test_decrypted_line_held_under_backpressure():
