@@ -5,7 +5,8 @@ wall-clock time, except for the golden model whose speed *is* wall-clock):
 
 1. the golden model's XTS throughput against raw AES-ECB (``python -m golden_model bench``);
 2. the AES pipelines' latency and sustained blocks per cycle (``python -m sim.bench_aes``);
-3. the engine's throughput, added read latency and key-change cost (``python -m sim.bench_engine``);
+3. the engine's throughput, added read latency and key-change cost (``python -m sim.bench_engine``),
+   with lanes = 1 and lanes = 4;
 4. the verification environment's checked transactions per second, when it provides a
    benchmark (``python -m sim.bench_verif``).
 
@@ -25,13 +26,16 @@ from .runner import REPO_ROOT
 
 __all__ = ["BENCHMARKS", "main"]
 
-# (name, module run as ``python -m``, takes --sim, JSON it writes). A benchmark whose JSON is
-# None writes its own docs/results.md section; for the others this command renders one.
+# (name, module run as ``python -m``, takes --sim, JSON it writes, extra arguments). A
+# benchmark whose JSON is None writes its own docs/results.md section; for the others this
+# command renders one.
 BENCHMARKS = [
-    ("bench-golden-model", "golden_model", False, ""),
-    ("bench-aes", "sim.bench_aes", True, "aes_bench.json"),
-    ("bench-engine", "sim.bench_engine", True, "engine_bench.json"),
-    ("bench-verif", "sim.bench_verif", True, None),
+    ("bench-golden-model", "golden_model", False, "", []),
+    ("bench-aes", "sim.bench_aes", True, "aes_bench.json", []),
+    ("bench-engine", "sim.bench_engine", True, "engine_bench.json", []),
+    ("bench-engine-lanes4", "sim.bench_engine", True, "engine_bench_lanes4.json",
+     ["--lanes", "4"]),
+    ("bench-verif", "sim.bench_verif", True, None, []),
 ]
 
 
@@ -66,14 +70,14 @@ def main(argv=None):
     parser.add_argument("--only", help="comma-separated section names to run")
     args = parser.parse_args(argv)
     failed = []
-    for name, module, takes_sim, json_name in BENCHMARKS:
+    for name, module, takes_sim, json_name, extra in BENCHMARKS:
         if args.only and name not in args.only.split(","):
             continue
         if importlib.util.find_spec(module) is None:
             print(f"== {name}: skipped ({module} not present)")
             continue
         cmd = [sys.executable, "-m", module] + (["bench"] if module == "golden_model" else [])
-        cmd += ["--sim", args.sim] if takes_sim else []
+        cmd += (["--sim", args.sim] if takes_sim else []) + extra
         shown = "python -m " + " ".join(cmd[2:])
         print(f"== {name}: {shown}", flush=True)
         proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True)

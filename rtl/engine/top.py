@@ -46,7 +46,7 @@ class MEEngineTop(wiring.Component):
 
     def __init__(self, *, slots=64, keyid_bits_max=6, pa_width=48, c_bit_pos=47, asid_width=6,
                  addr_width=64, tag_width=8, dram_tag_width=5, lanes=1, regs_per_round=1,
-                 order_depth=16, write_depth=8, sbox=DEFAULT_SBOX):
+                 order_depth=None, write_depth=None, sbox=DEFAULT_SBOX):
         self.core = MEEngine(slots=slots, keyid_bits_max=keyid_bits_max, pa_width=pa_width,
                              c_bit_pos=c_bit_pos, asid_width=asid_width, addr_width=addr_width,
                              tag_width=tag_width, dram_tag_width=dram_tag_width, lanes=lanes,

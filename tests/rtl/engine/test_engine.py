@@ -170,3 +170,21 @@ def test_unknown_dram_tag_dropped_and_flagged():
     sim.add_testbench(rsp_collector, background=True)
     sim.add_testbench(tb)
     sim.run()
+
+
+def test_top_passes_depth_defaults_through():
+    """MEEngineTop leaves the queue depths to MEEngine, which sizes them for the lanes."""
+    from rtl.engine.top import MEEngineTop
+
+    def inspect(component):
+        component._MustUse__silence = True    # built only to inspect, never elaborated
+        return component
+
+    for lanes in (1, 2, 4):
+        core, top = inspect(MEEngine(lanes=lanes)), inspect(MEEngineTop(lanes=lanes))
+        inspect(top.core)
+        assert (top.core.order_depth, top.core.write_depth) == (core.order_depth,
+                                                                core.write_depth)
+    assert (core.order_depth, core.write_depth) == (32, 14)          # lanes=4, L=10
+    one = inspect(MEEngine())
+    assert (one.order_depth, one.write_depth) == (16, 8)
