@@ -30,10 +30,10 @@ def _addr(keyid, pa):
 
 def _run(dut, body, dram_lines):
     """Simulate ``body(ctx, log)`` against ``dut`` with a fixed-latency in-order DRAM holding
-    ``dram_lines`` ({addr: stored line}); ``log`` collects ``(cycle, kind, payload)`` of every
-    DRAM write and read request transfer (``"dram_write"``, ``"dram_read"``), DRAM response transfer (``"dram_rsp"``), upstream
-    response transfer (``"up_rsp"``) and cycle with an upstream response offered but stalled
-    (``"up_stall"``)."""
+    ``dram_lines`` ({addr: stored line}, updated by writes); ``log`` collects
+    ``(cycle, kind, payload)`` of every DRAM write and read request transfer (``"dram_write"``,
+    ``"dram_read"``), DRAM response transfer (``"dram_rsp"``), upstream response transfer
+    (``"up_rsp"``) and cycle with an upstream response offered but stalled (``"up_stall"``)."""
     log = []
     cycle = [0]
 
