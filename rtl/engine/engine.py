@@ -6,9 +6,9 @@ in each direction; the descriptions below are for lanes = 1 (4 beats of one bloc
 
 - **Acceptance (cycle A)**: the address decode (:class:`~rtl.engine.decode.AddressDecoder`) runs
   combinationally on the request and the live configuration/slot states; the key memory read is
-  issued for the decoded slot; the request enters the **order queue** (every request, errors
-  included, in acceptance order); a read gets a free DRAM tag; an encrypted write's plaintext
-  enters the write-data queue.
+  issued for the decoded slot; a write or an errored request enters the **order queue**, a read
+  the **read queue** with a free DRAM tag (each queue in acceptance order, entries numbered
+  across both); an encrypted write's plaintext enters the write-data queue.
 - **A+1**: keys arrive (non-transparent synchronous read). An encrypted request starts its XTS
   tweak T_0 = AES_K2(i) in the shared tweak pipeline; the data key (K1 for writes, K1's last
   round key for reads) rides along as the pipeline tag, so the request never looks at the key
