@@ -6,9 +6,9 @@ in each direction; the descriptions below are for lanes = 1 (4 beats of one bloc
 
 - **Acceptance (cycle A)**: the address decode (:class:`~rtl.engine.decode.AddressDecoder`) runs
   combinationally on the request and the live configuration/slot states; the key memory read is
-  issued for the decoded slot; a write or an errored request enters the **order queue**, a read
-  the **read queue** with a free DRAM tag (each queue in acceptance order, entries numbered
-  across both); an encrypted write's plaintext enters the write-data queue.
+  issued for the decoded slot; the request enters the **order queue** (every request, errors
+  included, in acceptance order); a read gets a free DRAM tag; an encrypted write's plaintext
+  enters the write-data queue.
 - **A+1**: keys arrive (non-transparent synchronous read). An encrypted request starts its XTS
   tweak T_0 = AES_K2(i) in the shared tweak pipeline; the data key (K1 for writes, K1's last
   round key for reads) rides along as the pipeline tag, so the request never looks at the key
@@ -16,16 +16,13 @@ in each direction; the descriptions below are for lanes = 1 (4 beats of one bloc
 - **Write path**: T_0 and K1 wait in the write-tweak queue; the encrypt sequencer pushes the 4
   blocks P_j ^ T_j into the data encrypt pipeline on 4 consecutive cycles; the assembler XORs T_j
   (carried in the tag) and writes the 512-bit ciphertext into the ciphertext queue.
-- **DRAM issue**: writes (and errors) wait in the order queue, reads in the read queue, each in
-  acceptance order. The order-queue head issues in write order (an encrypted write waits for its
-  ciphertext; an error leaves without a DRAM access and queues its error response; a write
-  completes, i.e. its upstream response is queued, when DRAM accepts it). The read-queue head
-  issues unless an older write to the same line is still waiting (read-after-write); when both
-  heads can go the older goes first, which keeps write-after-read order. Requests to one line
-  therefore reach DRAM in acceptance order, and a read to another line is not held behind an
-  encrypted write. A plaintext request goes out one cycle after acceptance when nothing blocks.
-- **Read path**: the DRAM request leaves at once (behind older same-line writes only); T_0 and
-  K1-last are written into the read context (indexed by the DRAM tag) when the tweak pipeline delivers
+- **DRAM issue**: strictly from the head of the order queue, so requests to one line reach DRAM
+  in acceptance order. An encrypted write at the head waits for its ciphertext; a plaintext
+  request goes out one cycle after acceptance when the queue was empty. A write completes (its
+  upstream response is queued) when DRAM accepts it; an errored request leaves the queue
+  without touching DRAM and queues its error response.
+- **Read path**: the DRAM request leaves at once (behind older requests only); T_0 and K1-last are
+  written into the read context (indexed by the DRAM tag) when the tweak pipeline delivers
   them. A DRAM response whose context is not ready yet is held (``dram_rsp.ready`` low). An
   encrypted line's block 0 enters the decrypt pipeline in the cycle of its DRAM response
   transfer (the context is read combinationally by the response tag), blocks 1..3 on the next
@@ -225,15 +222,9 @@ class MEEngine(wiring.Component):
         ]
 
         # Queues -------------------------------------------------------------------------------
-        # Writes and errors wait in the order queue, reads in the read queue, each in acceptance
-        # order; `seq` (acceptance number, modulo 2**seq_w) orders entries of the two queues.
-        seq_w = (2 * self.order_depth).bit_length() + 1
         oq_layout = data.StructLayout({
-            "kind": 2, "addr": pa, "utag": tw, "error": RspError, "seq": seq_w,
-            "data": LINE_BITS})
+            "kind": 2, "addr": pa, "dtag": dtw, "utag": tw, "error": RspError, "data": LINE_BITS})
         oq = _Queue(m, "order_q", oq_layout, self.order_depth)
-        rq = _Queue(m, "read_q", data.StructLayout({"addr": pa, "dtag": dtw, "seq": seq_w}),
-                    self.order_depth)
         wdq = _Queue(m, "wdata_q", LINE_BITS, self.write_depth)       # plaintext of enc writes
         wtq = _Queue(m, "wtweak_q", data.StructLayout({"t0": 128, "k1": 128}), self.write_depth)
         ctq = _Queue(m, "ctext_q", LINE_BITS, self.line_queue_depth)  # ciphertext, write order
@@ -265,8 +256,7 @@ class MEEngine(wiring.Component):
         is_write = req.write
         enc = dec.encrypt & ~is_err
         need_tag = ~is_err & ~is_write
-        up_ready = Mux(need_tag, rq.w_rdy & any_free,
-                       oq.w_rdy & ~(enc & is_write & ~wdq.w_rdy))
+        up_ready = oq.w_rdy & (~need_tag | any_free) & ~(enc & is_write & ~wdq.w_rdy)
         accept = Signal()
         m.d.comb += [self.up_req.ready.eq(up_ready), accept.eq(self.up_req.valid & up_ready)]
 
@@ -280,20 +270,13 @@ class MEEngine(wiring.Component):
         with m.Else():
             m.d.comb += kind.eq(_WRITE_PLAIN)
 
-        seq = Signal(seq_w)
-        with m.If(accept):
-            m.d.sync += seq.eq(seq + 1)
         m.d.comb += [
-            oq.w_en.eq(accept & (kind != _READ)),
+            oq.w_en.eq(accept),
             oq.w_data.kind.eq(kind),
             oq.w_data.addr.eq(dec.dram_addr),
+            oq.w_data.dtag.eq(Mux(need_tag, free_tag, 0)),
             oq.w_data.utag.eq(req.tag),
             oq.w_data.error.eq(dec.error),
-            oq.w_data.seq.eq(seq),
-            rq.w_en.eq(accept & (kind == _READ)),
-            rq.w_data.addr.eq(dec.dram_addr),
-            rq.w_data.dtag.eq(free_tag),
-            rq.w_data.seq.eq(seq),
             # Only a plaintext write's data is ever sent from the order queue.
             oq.w_data.data.eq(Mux(kind == _WRITE_PLAIN, req.data, 0)),
             wdq.w_en.eq(accept & (kind == _WRITE_ENC)),
@@ -407,74 +390,30 @@ class MEEngine(wiring.Component):
         m.d.comb += [ctq.w_en.eq(ct_done), ctq.w_data.eq(ct_line)]
         m.d.sync += ct_reserved.eq(ct_reserved + (ws_start & ws_push) - ct_done)
 
-        # DRAM issue -----------------------------------------------------------------------------
-        # Same-line ordering without holding unrelated reads behind encrypted writes:
-        # - the order-queue head (writes; errors leave without DRAM) issues in write order;
-        # - the read-queue head issues unless an older write to the same line is still in the
-        #   order queue (RAW), found by comparing it with a shadow of every order-queue slot;
-        # - when both heads can go, the older one goes. That also keeps write-after-read order:
-        #   a read older than the write at the order-queue head is never blocked (its blocking
-        #   write would be older still, i.e. ahead of the head), so it always goes first.
-        def older(a, b):
-            """Entry numbered ``a`` was accepted before entry numbered ``b``."""
-            d = (b - a)[:seq_w]
-            return (d != 0) & ~d[seq_w - 1]
-
+        # DRAM issue from the order-queue head ---------------------------------------------------
         head = oq.r_data
         head_write = (head.kind == _WRITE_PLAIN) | (head.kind == _WRITE_ENC)
-        w_ok = oq.r_rdy & head_write & cq.w_rdy & ((head.kind == _WRITE_PLAIN) | ctq.r_rdy)
-
-        depth = self.order_depth
-        sh_write = Signal(depth)                            # slot holds a write not yet issued
-        sh_addr = Signal(data.ArrayLayout(pa, depth))
-        sh_seq = Signal(data.ArrayLayout(seq_w, depth))
-        sh_wp = Signal(range(depth))
-        sh_rp = Signal(range(depth))
-        with m.If(oq.w_en):
-            m.d.sync += [
-                sh_write.bit_select(sh_wp, 1).eq((kind == _WRITE_PLAIN) | (kind == _WRITE_ENC)),
-                sh_addr[sh_wp].eq(dec.dram_addr),
-                sh_seq[sh_wp].eq(seq),
-                sh_wp.eq(Mux(sh_wp == depth - 1, 0, sh_wp + 1)),
-            ]
-        with m.If(oq.r_en):
-            m.d.sync += [
-                sh_write.bit_select(sh_rp, 1).eq(0),
-                sh_rp.eq(Mux(sh_rp == depth - 1, 0, sh_rp + 1)),
-            ]
-        rhead = rq.r_data
-        raw = Cat(*(sh_write[i] & (sh_addr[i] == rhead.addr) & older(sh_seq[i], rhead.seq)
-                    for i in range(depth))).any()
-        r_ok = rq.r_rdy & ~raw
-
-        # The choice is held while dram_req is stalled (lib.stream: payload held until taken).
-        held = Signal()
-        held_read = Signal()
-        pick_read = r_ok & (~w_ok | older(rhead.seq, head.seq))
-        sel_read = Mux(held, held_read, pick_read)
+        with m.Switch(head.kind):
+            with m.Case(_READ):
+                m.d.comb += self.dram_req.valid.eq(oq.r_rdy)
+            with m.Case(_WRITE_PLAIN):
+                m.d.comb += self.dram_req.valid.eq(oq.r_rdy & cq.w_rdy)
+            with m.Case(_WRITE_ENC):
+                m.d.comb += self.dram_req.valid.eq(oq.r_rdy & cq.w_rdy & ctq.r_rdy)
         m.d.comb += [
-            self.dram_req.valid.eq(Mux(sel_read, r_ok, w_ok)),
-            self.dram_req.payload.addr.eq(Mux(sel_read, rhead.addr, head.addr)),
-            self.dram_req.payload.write.eq(~sel_read),
-            self.dram_req.payload.tag.eq(Mux(sel_read, rhead.dtag, 0)),
-            self.dram_req.payload.data.eq(
-                Mux(sel_read, 0, Mux(head.kind == _WRITE_ENC, ctq.r_data, head.data))),
+            self.dram_req.payload.addr.eq(head.addr),
+            self.dram_req.payload.write.eq(head_write),
+            self.dram_req.payload.tag.eq(head.dtag),
+            self.dram_req.payload.data.eq(Mux(head.kind == _WRITE_ENC, ctq.r_data, head.data)),
         ]
         dram_req_fire = self.dram_req.valid & self.dram_req.ready
-        with m.If(self.dram_req.valid & ~self.dram_req.ready):
-            m.d.sync += [held.eq(1), held_read.eq(sel_read)]
-        with m.Else():
-            m.d.sync += held.eq(0)
-        read_fire = dram_req_fire & sel_read
-        write_fire = dram_req_fire & ~sel_read
         err_pop = oq.r_rdy & (head.kind == _ERROR) & cq.w_rdy
-        with m.If(read_fire):
-            m.d.sync += tag_out.bit_select(rhead.dtag, 1).eq(1)
+        with m.If(dram_req_fire & (head.kind == _READ)):
+            m.d.sync += tag_out.bit_select(head.dtag, 1).eq(1)
         m.d.comb += [
-            rq.r_en.eq(read_fire),
-            oq.r_en.eq(write_fire | err_pop),
-            ctq.r_en.eq(write_fire & (head.kind == _WRITE_ENC)),
-            cq.w_en.eq(write_fire | err_pop),
+            oq.r_en.eq(dram_req_fire | err_pop),
+            ctq.r_en.eq(dram_req_fire & (head.kind == _WRITE_ENC)),
+            cq.w_en.eq((dram_req_fire & head_write) | err_pop),
             cq.w_data.utag.eq(head.utag),
             cq.w_data.error.eq(Mux(err_pop, head.error, RspError.OK)),
         ]
