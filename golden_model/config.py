@@ -72,7 +72,8 @@ EXCLUDE_ENABLE = 1 << 11
 # SYSCFG[23] MemEncryptionModEn: without it the AMD decode never encrypts.
 SYSCFG_MEM_ENCRYPTION_MOD_EN = 1 << 23
 
-# The registers that the TME_ACTIVATE lock freezes; SYSCFG, TSME and KT_LOCK stay writable.
+# The registers that the TME_ACTIVATE lock freezes; SYSCFG and TSME stay writable, and KT_LOCK
+# freezes itself once set (sticky until reset).
 LOCKED_BY_TME_ACTIVATE = frozenset({ConfigReg.TME_ACTIVATE, ConfigReg.EXCLUDE_MASK,
                                     ConfigReg.EXCLUDE_BASE, ConfigReg.MODE})
 

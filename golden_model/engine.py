@@ -244,7 +244,7 @@ class Engine:
         Write checks, in this order (architecture §6 lists them in this order):
         1. address above 6, a reserved bit set, or KEYID_BITS > KEYID_BITS_MAX → INVALID;
         2. TME_ACTIVATE.LOCK = 1 and the register is TME_ACTIVATE, EXCLUDE_MASK, EXCLUDE_BASE or
-           MODE → LOCKED;
+           MODE, or KT_LOCK = 1 and the register is KT_LOCK → LOCKED;
         3. TME_ACTIVATE with ENABLE = 1 and no entropy word → ENTROPY_ERROR.
         A refused write changes nothing. Reads of addresses above 6 answer INVALID with 0.
         """
@@ -260,6 +260,9 @@ class Engine:
         if reg is ConfigReg.TME_ACTIVATE and keyid_bits_field(data) > self.params.keyid_bits_max:
             return ConfigStatus.INVALID, self._regs[reg]
         if reg in LOCKED_BY_TME_ACTIVATE and self._regs[ConfigReg.TME_ACTIVATE] & TME_ACTIVATE_LOCK:
+            return ConfigStatus.LOCKED, self._regs[reg]
+        if reg is ConfigReg.KT_LOCK and self._kt_lock:
+            # Sticky like the MSR lock: only reset unlocks the key table.
             return ConfigStatus.LOCKED, self._regs[reg]
         if reg is ConfigReg.TME_ACTIVATE and data & TME_ACTIVATE_ENABLE:
             # Every accepted write that sets ENABLE draws a fresh TME key into slot 0.

@@ -10,12 +10,12 @@ Write checks, in order (same as ``golden_model.engine.Engine.config_access``):
 
 1. address above 6, a reserved bit set, or KEYID_BITS > KEYID_BITS_MAX → INVALID;
 2. TME_ACTIVATE.LOCK = 1 and the register is TME_ACTIVATE, EXCLUDE_MASK, EXCLUDE_BASE or
-   MODE → LOCKED;
+   MODE, or KT_LOCK = 1 and the register is KT_LOCK → LOCKED;
 3. TME_ACTIVATE with ENABLE = 1 and no entropy word → ENTROPY_ERROR (decided by the sequencer,
    which owns the entropy stream; this unit raises ``needs_entropy``).
 
 Reads answer OK with the register value; a read of an address above 6 answers INVALID with 0.
-A refused write answers the unchanged value. LOCK is cleared only by reset. No register holds
+A refused write answers the unchanged value. LOCK and KT_LOCK are cleared only by reset. No register holds
 key material.
 """
 
@@ -117,7 +117,13 @@ class ConfigRegisters(wiring.Component):
                     reserved = (cmd.data & ~writable_mask(a, self.pa_width) & (2**64 - 1)).any()
                     if a == CfgAddr.TME_ACTIVATE:
                         reserved |= new_tme.keyid_bits > self.keyid_bits_max
-                    locked = tme.lock if a in _LOCKED_BY_TME_ACTIVATE else Const(0)
+                    if a in _LOCKED_BY_TME_ACTIVATE:
+                        locked = tme.lock
+                    elif a == CfgAddr.KT_LOCK:
+                        # The key-table lock is sticky like the MSR lock: only reset clears it.
+                        locked = regs[CfgAddr.KT_LOCK][0]
+                    else:
+                        locked = Const(0)
                     with m.If(~cmd.write):
                         m.d.comb += [self.status.eq(CfgStatus.OK), self.rdata.eq(regs[a])]
                     with m.Elif(reserved):

@@ -25,7 +25,7 @@ slot 0 (the TME key) is only used once a configuration write has enabled TME.
 Key-program check order is docs/architecture.md §4; it matches ``golden_model``.
 """
 
-from amaranth import Module, Mux, Signal
+from amaranth import Module, Mux, ResetSignal, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -146,13 +146,20 @@ class KeyTable(wiring.Component):
 
         rsp_valid = Signal()
         rsp_done = Signal()
+        # During reset no handshake may happen on any port: the state it would change is
+        # being reset in the same cycle, so a command taken or a status given would be lost.
+        in_reset = ResetSignal()
+        kp_ready, cfg_ready, entropy_ready = Signal(), Signal(), Signal()
         m.d.comb += [
-            self.kp_rsp.valid.eq(rsp_valid & ~is_cfg),
+            self.kp_req.ready.eq(kp_ready & ~in_reset),
+            self.cfg_req.ready.eq(cfg_ready & ~in_reset),
+            self.entropy.ready.eq(entropy_ready & ~in_reset),
+            self.kp_rsp.valid.eq(rsp_valid & ~is_cfg & ~in_reset),
             self.kp_rsp.payload.status.eq(st_status),
-            self.cfg_rsp.valid.eq(rsp_valid & is_cfg),
+            self.cfg_rsp.valid.eq(rsp_valid & is_cfg & ~in_reset),
             self.cfg_rsp.payload.status.eq(st_status[:2]),
             self.cfg_rsp.payload.data.eq(st_rdata),
-            rsp_done.eq(Mux(is_cfg, self.cfg_rsp.ready, self.kp_rsp.ready) & rsp_valid),
+            rsp_done.eq(Mux(is_cfg, self.cfg_rsp.ready, self.kp_rsp.ready) & rsp_valid & ~in_reset),
             lrk.i.payload.eq(st_keys.k1),
         ]
 
@@ -166,7 +173,7 @@ class KeyTable(wiring.Component):
 
             with m.State("IDLE"):
                 # Key-program commands first; one command at a time over both ports.
-                m.d.comb += [self.kp_req.ready.eq(1), self.cfg_req.ready.eq(~self.kp_req.valid)]
+                m.d.comb += [kp_ready.eq(1), cfg_ready.eq(~self.kp_req.valid)]
                 with m.If(self.kp_req.valid):
                     m.d.sync += [kp.eq(self.kp_req.payload), is_cfg.eq(0)]
                     m.next = "KP_EVAL"
@@ -199,7 +206,7 @@ class KeyTable(wiring.Component):
                             m.d.sync += [st_keys.k1.eq(kp.key1), st_keys.k2.eq(kp.key2),
                                          st_state.eq(SlotState.KEY)]
                         with m.Case(KeyProgramCommand.SET_KEY_RANDOM):
-                            m.d.comb += self.entropy.ready.eq(1)
+                            m.d.comb += entropy_ready.eq(1)
                             m.d.sync += [st_keys.k1.eq(kp.key1 ^ entropy_lo),
                                          st_keys.k2.eq(kp.key2 ^ entropy_hi),
                                          st_state.eq(SlotState.KEY)]
@@ -218,7 +225,7 @@ class KeyTable(wiring.Component):
                 with m.If((regs.status == CfgStatus.OK) & regs.needs_entropy):
                     with m.If(self.entropy.valid):
                         # TME key: slot 0 = (E[127:0], E[255:128]).
-                        m.d.comb += self.entropy.ready.eq(1)
+                        m.d.comb += entropy_ready.eq(1)
                         m.d.sync += [st_status.eq(CfgStatus.OK), st_write.eq(1),
                                      st_keys.k1.eq(entropy_lo), st_keys.k2.eq(entropy_hi)]
                         m.next = "LRK_IN"

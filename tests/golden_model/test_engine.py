@@ -135,12 +135,21 @@ def test_every_status_intel():
     eng.entropy.available = False
     assert program(eng, 7, command=Command.SET_KEY_RANDOM) is KeyProgramStatus.ENTROPY_ERROR
     eng.entropy.available = True
-    assert eng.config_write(ConfigReg.KT_LOCK, 1) is ConfigStatus.OK
-    assert program(eng, 7) is KeyProgramStatus.DEVICE_BUSY
-    assert eng.config_write(ConfigReg.KT_LOCK, 0) is ConfigStatus.OK
-    assert all(eng.keys[i].state is SlotState.EMPTY for i in range(1, 64))
     assert program(eng, 7) is KeyProgramStatus.PROG_SUCCESS
     assert eng.keys[7].keys == (K1, K2)
+    assert eng.config_write(ConfigReg.KT_LOCK, 1) is ConfigStatus.OK
+    assert program(eng, 6) is KeyProgramStatus.DEVICE_BUSY
+    assert eng.keys[6].state is SlotState.EMPTY
+
+
+def test_kt_lock_is_sticky_until_reset():
+    eng = intel(lock=False)
+    assert eng.config_write(ConfigReg.KT_LOCK, 1) is ConfigStatus.OK
+    assert eng.config_write(ConfigReg.KT_LOCK, 0) is ConfigStatus.LOCKED
+    assert eng.config_read(ConfigReg.KT_LOCK) == 1
+    assert program(eng, 1) is KeyProgramStatus.DEVICE_BUSY
+    eng.reset()
+    assert eng.config_read(ConfigReg.KT_LOCK) == 0
 
 
 def test_check_order():

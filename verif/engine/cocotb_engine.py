@@ -258,10 +258,6 @@ async def key_program_statuses(dut):
         assert await m.program(1, SET, 1, 2, enc_alg=alg) == 4, f"enc_alg {alg:#x}"
     assert await m.program(1, CLEAR, enc_alg=4) == 4, "ENC_ALG is checked for CLEAR too"
     assert await m.program(1, NOENC, enc_alg=0) == 4
-    await m.config(ConfigReg.KT_LOCK, 1)
-    assert await m.program(1, SET, 1, 2) == 5, "KT_LOCK: DEVICE_BUSY"
-    assert await m.program(1, 4) == 1, "command check precedes the lock"
-    await m.config(ConfigReg.KT_LOCK, 0)
     await m.set_entropy(False)
     assert await m.program(2, RANDOM, 1, 2) == 2, "no entropy: ENTROPY_ERROR"
     assert await m.program(2, SET, 1, 2) == 0, "only SET_KEY_RANDOM needs entropy"
@@ -285,6 +281,12 @@ async def key_program_statuses(dut):
     await m.config(ConfigReg.MODE, 1)
     assert await m.program(63, SET, 5, 6) == 0
     assert await m.program(64, SET, 5, 6) == 3
+    # KT_LOCK: DEVICE_BUSY after the earlier checks, and sticky until reset.
+    await m.config(ConfigReg.KT_LOCK, 1)
+    assert await m.program(1, SET, 1, 2) == 5, "KT_LOCK: DEVICE_BUSY"
+    assert await m.program(1, 4) == 1, "command check precedes the lock"
+    assert (await m.config(ConfigReg.KT_LOCK, 0)) == (1, 1), "KT_LOCK cannot be cleared"
+    assert await m.program(1, SET, 1, 2) == 5, "still locked"
 
 
 @cocotb.test()

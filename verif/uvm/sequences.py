@@ -293,11 +293,6 @@ class ErrorsVseq(EngineVseq):
                                       (1, RANDOM, 2, 4), (64, RANDOM, 1, 3), (0, NOENC, 1, 3),
                                       (8, CLEAR, 1, 3)]:
             assert await self.kp(keyid, cmd, 1, 2, alg) == want, (keyid, cmd, alg)
-        await self.cfg(KT_LOCK, 1)
-        for cmd in (SET, RANDOM, CLEAR, NOENC):
-            assert await self.kp(2, cmd, 1, 2) == 5
-        assert await self.kp(2, 7) == 1, "command check precedes KT_LOCK"
-        await self.cfg(KT_LOCK, 0)
         for keyid in (1, 2, 3):
             assert await self.kp(keyid, SET, rng.getrandbits(128), rng.getrandbits(128)) == 0
         # Bad addresses (Intel): unaligned, above PA_WIDTH, top bit; reads and writes.
@@ -321,6 +316,12 @@ class ErrorsVseq(EngineVseq):
         await self.sub(TrafficVseq("amd", rng, n=self.knobs.get("n", 20), p_bad=0.2,
                                    asids=[0, 5, 6, 62, 63]))
         assert await self.kp(64, SET) == 3 and await self.kp(0, SET) == 3
+        # KT_LOCK last: it is sticky until reset.
+        await self.cfg(KT_LOCK, 1)
+        for cmd in (SET, RANDOM, CLEAR, NOENC):
+            assert await self.kp(2, cmd, 1, 2) == 5
+        assert await self.kp(2, 7) == 1, "command check precedes KT_LOCK"
+        assert (await self.cfg(KT_LOCK, 0)) == (1, 1), "KT_LOCK cannot be cleared"
 
 
 class ConfigVseq(EngineVseq):
@@ -357,8 +358,9 @@ class ConfigVseq(EngineVseq):
         for reg in (TME, EXCL, EXCL_BASE, MODE):
             assert (await self.cfg(reg, 0))[0] == 1, f"reg {reg} must be LOCKED"
         assert (await self.cfg(TME, 1 << 5))[0] == 2, "INVALID precedes LOCKED"
-        for reg, value in ((SYSCFG, SME), (TSME, 1), (KT_LOCK, 1), (KT_LOCK, 0), (TSME, 0)):
+        for reg, value in ((SYSCFG, SME), (TSME, 1), (KT_LOCK, 1), (TSME, 0)):
             assert (await self.cfg(reg, value)) == (0, value)
+        assert (await self.cfg(KT_LOCK, 0)) == (1, 1), "KT_LOCK is sticky until reset"
         await self.kp(2, SET, rng.getrandbits(128), rng.getrandbits(128))
         await self.sub(TrafficVseq("locked", rng, n=n, keyids=[0, 1, 2], **t))
 

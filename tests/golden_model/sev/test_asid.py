@@ -1,7 +1,7 @@
 """ASID lifecycle: ACTIVATE, DEACTIVATE, DECOMMISSION, WBINVD and DF_FLUSH (facts §2.9), and
 what each does to the engine's key slots."""
 
-from golden_model.config import ConfigReg
+from golden_model.config import ConfigReg, ConfigStatus
 from golden_model.engine import ErrorCode
 from golden_model.sev import GuestOwner, GuestPolicy, SevStatus
 
@@ -137,8 +137,9 @@ def test_activate_reports_a_key_table_failure():
     engine.config_write(ConfigReg.KT_LOCK, 1)  # key-program port answers DEVICE_BUSY
     assert sp.activate(h, 1) == SevStatus.HWERROR_PLATFORM
     assert sp.guest_status(h).asid == 0
-    engine.config_write(ConfigReg.KT_LOCK, 0)
-    assert sp.activate(h, 1) == OK
+    # The lock is sticky until reset (DESIGN §10): the platform stays unable to activate.
+    assert engine.config_write(ConfigReg.KT_LOCK, 0) == ConfigStatus.LOCKED
+    assert sp.activate(h, 1) == SevStatus.HWERROR_PLATFORM
 
 
 def test_shutdown_then_init_needs_a_fresh_flush():

@@ -1,7 +1,7 @@
 """KeyTable: configuration registers and lock rules, key-program statuses in their documented
 order, key storage (K1, last round key, K2), entropy use, and the atomic commit cycle."""
 
-from amaranth import ResetInserter, Signal
+from amaranth import ClockDomain, Module, ResetInserter, Signal
 
 from rtl.aes.reference import last_round_key
 from rtl.engine.keytable import KeyTable
@@ -116,12 +116,7 @@ def test_key_program_status_order_and_storage():
         assert await kp(ctx, dut, 3, command=2) == S.PROG_SUCCESS
         assert ctx.get(dut.slot_states[3]) == SlotState.EMPTY
         assert (await read_key(ctx, dut, 3))[0::2] == (0, 0)        # cleared rows hold no key
-        # KT_LOCK: DEVICE_BUSY, but only after the earlier checks.
-        assert (await cfg(ctx, dut, 6, True, 1))[0] == CfgStatus.OK
-        assert await kp(ctx, dut, 3, enc_alg=4) == S.INVALID_ENC_ALG
-        assert await kp(ctx, dut, 3, command=1) == S.DEVICE_BUSY
         # Intel: ENC_ALG must also be allowed by TME_ACTIVATE.ALGS; AMD ignores ALGS and k.
-        assert (await cfg(ctx, dut, 6, True, 0))[0] == CfgStatus.OK
         ctx.set(dut.entropy.valid, 1)
         assert (await cfg(ctx, dut, 0, True, (1 << 1) | (2 << 32) | (4 << 48)))[0] == CfgStatus.OK
         ctx.set(dut.entropy.valid, 0)
@@ -129,6 +124,13 @@ def test_key_program_status_order_and_storage():
         assert (await cfg(ctx, dut, 5, True, 1))[0] == CfgStatus.OK
         assert await kp(ctx, dut, 63) == S.PROG_SUCCESS
         assert await kp(ctx, dut, 64) == S.INVALID_KEYID
+        # KT_LOCK: DEVICE_BUSY, but only after the earlier checks; sticky until reset.
+        assert (await cfg(ctx, dut, 6, True, 1))[0] == CfgStatus.OK
+        assert await kp(ctx, dut, 3, enc_alg=4) == S.INVALID_ENC_ALG
+        assert await kp(ctx, dut, 3, command=1) == S.DEVICE_BUSY
+        assert await cfg(ctx, dut, 6, True, 0) == (CfgStatus.LOCKED, 1)
+        assert ctx.get(dut.config.kt_lock) == 1
+        assert await kp(ctx, dut, 3) == S.DEVICE_BUSY
 
     run_sim(dut, tb)
 
@@ -176,3 +178,35 @@ def test_reset_zeroizes_and_atomic_commit_cycle():
         assert await read_key(ctx, dut, 0) == (0, 0, 0)
 
     run_sim(ResetInserter({"sync": rst})(dut), tb)
+
+
+def test_no_handshake_during_reset():
+    """While the reset is asserted no port of the table may complete a handshake: a command
+    taken or a status given in that cycle would be lost with the state it changes."""
+    dut = KeyTable(slots=4)
+    m = Module()
+    m.domains.sync = cd = ClockDomain()
+    m.submodules.dut = dut
+
+    async def tb(ctx):
+        await scrub(ctx, dut)
+        # A command waiting in IDLE, one stalled in RSP: each port offered in the reset cycle.
+        ctx.set(dut.kp_req.valid, 1)
+        ctx.set(dut.kp_req.payload, kp_cmd(3, command=4))
+        ctx.set(dut.entropy.valid, 1)
+        ctx.set(cd.rst, 1)
+        assert ctx.get(dut.kp_req.ready) == 0
+        await ctx.tick()
+        ctx.set(cd.rst, 0)
+        await scrub(ctx, dut)
+        await ctx.tick()                                   # the command is taken now
+        ctx.set(dut.kp_req.valid, 0)
+        await ctx.tick().until(dut.kp_rsp.valid)
+        ctx.set(cd.rst, 1)
+        assert ctx.get(dut.kp_rsp.valid) == 0
+        assert ctx.get(dut.cfg_req.ready) == 0 and ctx.get(dut.entropy.ready) == 0
+        await ctx.tick()
+        ctx.set(cd.rst, 0)
+        assert ctx.get(dut.kp_rsp.valid) == 0              # the aborted status is gone
+
+    run_sim(m, tb)
