@@ -289,7 +289,8 @@ class PageTables:
         if fetch and entry & PTE_NX:
             raise PageFault(va, "instruction fetch from an NX page")
         if entry & self.addr_mask & self.reserved_mask:
-            raise PageFault(va, f"reserved bit set in the PTE ({entry:#x}): beyond the physical-address width")
+            raise PageFault(va, f"reserved bit set in the PTE ({entry:#x}): "
+                                "beyond the physical-address width")
         return (entry & self.addr_mask) | (va & (PAGE_SIZE - 1))
 
 
@@ -314,7 +315,8 @@ class Cpu:
         The reserved physical-address bits.
     """
 
-    def __init__(self, engine: Engine, *, first_frame: int = 0x10_0000, phys_addr_bits: int | None = None) -> None:
+    def __init__(self, engine: Engine, *, first_frame: int = 0x10_0000,
+                 phys_addr_bits: int | None = None) -> None:
         self.engine = engine
         self.cache = Cache(engine)
         self._next_frame = first_frame

@@ -8,10 +8,12 @@ platform states) and AMD's published firmware ``sev_guest.h`` (guest states).
 
 from enum import IntEnum
 
+from golden_model.named_enum import NamedIntEnum
+
 __all__ = ["SevStatus", "SevCommand", "PlatformState", "GuestState"]
 
 
-class SevStatus(IntEnum):
+class SevStatus(NamedIntEnum):
     """Status word the firmware writes into CMDRESP[15:0] when a command completes.
 
     Codes 0x19-0x28 belong to SEV-SNP and are not modelled.
@@ -91,7 +93,7 @@ class SevCommand(IntEnum):
     DBG_ENCRYPT = 0x061
 
 
-class PlatformState(IntEnum):
+class PlatformState(NamedIntEnum):
     """Platform state as PLATFORM_STATUS reports it."""
 
     UNINIT = 0
@@ -99,7 +101,7 @@ class PlatformState(IntEnum):
     WORKING = 2
 
 
-class GuestState(IntEnum):
+class GuestState(NamedIntEnum):
     """Guest state as GUEST_STATUS reports it (0 also means "no such guest")."""
 
     UNINIT = 0
