@@ -31,6 +31,10 @@ class AmdPlatform:
         Seed of the Secure Processor's TRNG (PDH key, VEK seeds, nonces).
     name : str
         A label for demos and error messages.
+    owner_seed : int or None
+        The platform owner's (OCA) key seed: platforms with the same seed have one owner.
+    genuine : bool
+        Whether its chip endorsement key is signed by the (model) AMD root.
 
     Attributes
     ----------
@@ -42,7 +46,8 @@ class AmdPlatform:
     """
 
     def __init__(self, params: amd.AmdPlatformParams | None = None, *, seed: int = 1,
-                 firmware_seed: int = 0, name: str = "platform") -> None:
+                 firmware_seed: int = 0, name: str = "platform", owner_seed: int | None = None,
+                 genuine: bool = True) -> None:
         from .sev import SecureProcessor
 
         self.params = params if params is not None else amd.AmdPlatformParams()
@@ -51,7 +56,8 @@ class AmdPlatform:
         self.engine = Engine(self.params.engine, EntropySource(seed=seed), self.dram)
         self.cpu = Cpu(self.engine, phys_addr_bits=amd.usable_phys_addr_bits(self.params))
         leaf = self.cpuid(amd.CPUID_MEM_ENCRYPTION)
-        self.sp = SecureProcessor(self.engine, cpu=self.cpu, seed=firmware_seed, min_sev_asid=leaf.edx)
+        self.sp = SecureProcessor(self.engine, cpu=self.cpu, seed=firmware_seed, min_sev_asid=leaf.edx,
+                                  owner_seed=owner_seed, genuine=genuine)
 
     def __repr__(self) -> str:
         return f"<AmdPlatform {self.name!r} {self.sp!r}>"
