@@ -502,11 +502,19 @@ class Guest:
         self._next_gpa = first_gpa
         self.npt = PageTables(cpu._host_port, cpu.alloc_frame, cpu.engine.params.pa_width, npt_tag, self._c,
                               cpu.reserved_pa_mask)
-        self.gpt = PageTables(_GuestPrivatePort(self), self.alloc_gpa_frame, cpu.engine.params.pa_width,
-                              self._c, self._c)
+        self._gpt: PageTables | None = None
 
     def __repr__(self) -> str:
         return f"<Guest asid={self.asid}>"
+
+    @property
+    def gpt(self) -> PageTables:
+        """The guest's page tables, built in guest-private memory on first use (that first
+        private access is where an ASID without a key faults)."""
+        if self._gpt is None:
+            self._gpt = PageTables(_GuestPrivatePort(self), self.alloc_gpa_frame, self.cpu.engine.params.pa_width,
+                                   self._c, self._c)
+        return self._gpt
 
     def alloc_gpa_frame(self) -> int:
         """A fresh guest-physical frame, backed by a fresh host frame in the NPT."""
