@@ -33,7 +33,8 @@ def test_launch_update_vmsa_encrypts_and_measures():
     h = start(sp, owner)
     assert sp.activate(h, 1) == SevStatus.SUCCESS
     host_write(engine, VMSA_PA, REGS.to_bytes())
-    assert sp.command(SevCommand.LAUNCH_UPDATE_VMSA, handle=h, paddr=VMSA_PA, length=VMSA_BYTES) == SevStatus.SUCCESS
+    status = sp.command(SevCommand.LAUNCH_UPDATE_VMSA, handle=h, paddr=VMSA_PA, length=VMSA_BYTES)
+    assert status == SevStatus.SUCCESS
     seen = host_read(engine, VMSA_PA, VMSA_BYTES)
     assert (0x1122_3344_5566_7788).to_bytes(8, "little") not in seen
     assert Vmsa.from_bytes(guest_read(engine, VMSA_PA, VMSA_BYTES, 1)) == REGS

@@ -41,7 +41,10 @@ def certs(sp):
     return sp.pdh_cert_export().certificates
 
 
-def migrate(src, h, dst_engine, dst, length=len(IMAGE), asid=1):
+IMAGE_LEN = len(IMAGE)
+
+
+def migrate(src, h, dst_engine, dst, length=IMAGE_LEN, asid=1):
     """SEND_START .. RECEIVE_FINISH of the image range; returns the target handle and the packet."""
     send = src.send_start(h, certs(dst))
     assert send.status == SevStatus.SUCCESS
@@ -51,7 +54,8 @@ def migrate(src, h, dst_engine, dst, length=len(IMAGE), asid=1):
     assert dst.activate(recv.handle, asid) == SevStatus.SUCCESS
     packet = src.send_update_data(h, IMAGE_PA, length)
     assert packet.status == SevStatus.SUCCESS and len(packet.header) == PACKET_HEADER_LEN
-    assert dst.receive_update_data(recv.handle, packet.header, packet.trans, IMAGE_PA, length) == SevStatus.SUCCESS
+    status = dst.receive_update_data(recv.handle, packet.header, packet.trans, IMAGE_PA, length)
+    assert status == SevStatus.SUCCESS
     assert src.send_finish(h) == SevStatus.SUCCESS
     assert dst.receive_finish(recv.handle) == SevStatus.SUCCESS
     return recv.handle, packet
@@ -131,7 +135,8 @@ def test_tampered_or_misdirected_packets_are_refused():
     dst.activate(recv.handle, 1)
     pkt = src.send_update_data(h, IMAGE_PA, 64)
     flipped = bytes([pkt.trans[5] ^ 0x80]).join([pkt.trans[:5], pkt.trans[6:]])
-    assert dst.receive_update_data(recv.handle, pkt.header, flipped, IMAGE_PA, 64) == SevStatus.BAD_MEASUREMENT
+    status = dst.receive_update_data(recv.handle, pkt.header, flipped, IMAGE_PA, 64)
+    assert status == SevStatus.BAD_MEASUREMENT
     # A third platform cannot open the session wrapped for the target.
     _, eve = platform(3)
     assert eve.receive_start(send.policy, send.pdh, send.session).status == SevStatus.BAD_MEASUREMENT

@@ -59,5 +59,6 @@ def test_statuses_and_states_print_their_names():
     assert str(KeyProgramStatus.DEVICE_BUSY) == "DEVICE_BUSY"
     assert str(ConfigStatus.LOCKED) == "LOCKED" and str(ErrorCode.NO_KEY) == "NO_KEY"
     # ... and stay integers everywhere else.
-    assert SevStatus.ASID_OWNED == 0x0C and f"{SevStatus.ASID_OWNED:#x}" == "0xc" and int(ErrorCode.NO_KEY) == 3
+    assert SevStatus.ASID_OWNED == 0x0C and f"{SevStatus.ASID_OWNED:#x}" == "0xc"
+    assert int(ErrorCode.NO_KEY) == 3
     assert "status=<SevStatus.SUCCESS: 0>" in repr(ready_platform()[1].platform_status())
