@@ -512,7 +512,8 @@ class Guest:
         """The guest's page tables, built in guest-private memory on first use (that first
         private access is where an ASID without a key faults)."""
         if self._gpt is None:
-            self._gpt = PageTables(_GuestPrivatePort(self), self.alloc_gpa_frame, self.cpu.engine.params.pa_width,
+            width = self.cpu.engine.params.pa_width
+            self._gpt = PageTables(_GuestPrivatePort(self), self.alloc_gpa_frame, width,
                                    self._c, self._c)
         return self._gpt
 

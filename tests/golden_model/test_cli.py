@@ -51,7 +51,8 @@ def test_module_entry_point_and_help():
 
 def _one_line_exit_2(proc):
     assert proc.returncode == 2, (proc.returncode, proc.stderr)
-    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("error: ")
+    assert "Traceback" not in proc.stderr
 
 
 def test_closed_stdout_pipe_is_one_line_exit_2():
