@@ -50,8 +50,9 @@ class SevCommand(IntEnum):
     """Command IDs written to CMDRESP[23:16] (``enum sev_cmd``; SNP IDs omitted).
 
     The model implements INIT, SHUTDOWN, PLATFORM_STATUS, PDH_CERT_EXPORT, DF_FLUSH,
-    DECOMMISSION, ACTIVATE, DEACTIVATE, GUEST_STATUS and the LAUNCH_* commands except
-    LAUNCH_UPDATE_VMSA; the others answer INVALID_COMMAND through the mailbox dispatcher.
+    DECOMMISSION, ACTIVATE, DEACTIVATE, GUEST_STATUS, the LAUNCH_* commands (not
+    ATTESTATION_REPORT), SEND_*, RECEIVE_* and DBG_*; the others answer INVALID_COMMAND
+    through the mailbox dispatcher.
     """
 
     # Platform commands.
