@@ -9,7 +9,7 @@ from golden_model.demos.bit_flip import garbled_blocks
 
 MINE = ["sme-page", "cold-boot", "bit-flip", "replay", "xe-block-move", "keyid-alias"]
 # A dump row: address, 8 or 16 hex bytes.
-ROW = re.compile(r"^\s+[0-9a-f]{10}: ([0-9a-f]{2} ){7}[0-9a-f]{2}", re.M)
+ROW = re.compile(r"^\s+[0-9a-f]{10,}: ([0-9a-f]{2} ){7}[0-9a-f]{2}", re.M)
 
 
 @pytest.mark.parametrize("name", MINE)
@@ -20,9 +20,11 @@ def test_demo_shows_its_claim(name):
     assert "before" in text and "after" in text
 
 
-def test_every_registered_demo_runs():
+def test_every_registered_demo_runs_and_shows_bytes():
     for d in all_demos():
-        assert d.run(io.StringIO()) is True, d.name
+        out = io.StringIO()
+        assert d.run(out) is True, d.name
+        assert ROW.search(out.getvalue()), f"{d.name} shows no hex dump row"
 
 
 @pytest.mark.parametrize("name", ["sme-page", "cold-boot", "sev-guest-dump", "replay", "sev-migrate",
