@@ -98,7 +98,8 @@ _CHEAP_DEMOS = ["bit-flip", "replay", "xe-block-move", "sme-page"]
 
 
 @pytest.mark.parametrize("name, main", [("golden_model", gm_cli.main), ("sim.kat", kat.main)])
-def test_fuzz_cli_exit_codes(name, main, tmp_path, stubs):
+def test_fuzz_cli_exit_codes(name, main, tmp_path, stubs, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # random OUT / --dump tokens are relative paths: keep them in tmp_path
     rng = random.Random(f"{FUZZ_SEED}-{name}")
     prefixes = ([["encrypt-line"], ["decrypt-line"], ["demo"], ["bench"], []] if name == "golden_model"
                 else [[], ["--make-vectors"]])
