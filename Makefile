@@ -24,8 +24,30 @@ export OPENFPGALOADER ?= true
 
 all: test
 
+# The verbs and knobs, as a user reads them (README "Verbs and knobs" has the details).
 help:
-	@sed -n '1,6p' Makefile
+	@printf '%s\n' \
+	  'Verbs:' \
+	  '  make sim            cocotb regression on one simulator (creates .venv first)' \
+	  '  make regress        the same, RESEED seeds per test (default 10)' \
+	  '  make test           everything CI runs (pytest, both simulators)' \
+	  '  make verilog        Verilog of every top-level design into build/verilog/' \
+	  '  make lint           ruff, and verilator --lint-only on the generated Verilog' \
+	  '  make bench          performance benchmarks into build/results/ and docs/results.md' \
+	  '  make coverage       regression on Verilator with functional coverage on the testplan' \
+	  '  make fpga-aes       both AES pipelines through the open ECP5 flow (about 45 min)' \
+	  '  make fpga-aes-all   every S-box style and pipelining option (hours)' \
+	  '  make fpga           for now the same as fpga-aes' \
+	  '  make venv           create .venv with the project and its dev extras' \
+	  '  make clean          remove build/' \
+	  'Knobs:' \
+	  '  SIM=verilator|icarus  simulator (default verilator)' \
+	  '  SEED=N                reproduce a run (every failure prints its replay command)' \
+	  '  TESTS=name,glob*      only these tests' \
+	  '  WAVES=1               FST waveforms (Verilator needs liblz4-dev)' \
+	  '  JOBS=N                parallel jobs (default: number of cores)' \
+	  '  RESEED=N              seeds per test for make regress / make coverage' \
+	  'Without make: python -m golden_model --help, python -m sim.kat --help, python -m sim.regress --list'
 
 # The venv is rebuilt when the project's dependencies change.
 $(STAMP): pyproject.toml

@@ -2,6 +2,6 @@
 
 import sys
 
-from .cli import main
+from .cli import main, run_entry_point
 
-sys.exit(main())
+sys.exit(run_entry_point(main))

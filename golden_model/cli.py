@@ -1,15 +1,23 @@
 """Command line: ``python -m golden_model {encrypt-line,decrypt-line,demo,bench}``.
 
-Bad input (wrong key or data length, bad hex, misaligned PA, unknown demo) prints one line on
-stderr naming the problem and exits with status 2, never a traceback.
+Bad input (wrong key or data length, bad hex, misaligned PA, unknown demo, a batch larger than
+memory, an unwritable dump path, stdout closed early) prints one line on stderr naming the
+problem and exits with status 2, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
-__all__ = ["main", "UsageError"]
+__all__ = ["main", "UsageError", "run_entry_point", "bench_bytes_needed"]
+
+# The batch benchmark holds about this many copies of the batch at once (input, output, the
+# tweak masks and numpy temporaries); --lines is refused when they would not fit in memory.
+_BENCH_COPIES = 6
 
 
 class UsageError(Exception):
@@ -64,7 +72,32 @@ def _demo(args: argparse.Namespace) -> int:
     d = get_demo(args.name)
     if d is None:
         raise UsageError(f"unknown demo {args.name!r} (see 'demo --list')")
-    return 0 if d.run(sys.stdout) else 1
+    if args.dump is None:
+        return 0 if d.run(sys.stdout) else 1
+    if not d.dumps:
+        takers = ", ".join(x.name for x in all_demos() if x.dumps)
+        raise UsageError(f"demo {d.name!r} does not take --dump (these do: {takers})")
+    dump_dir = Path(args.dump)
+    try:
+        dump_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"--dump: cannot create directory {args.dump}: {e.strerror}") from None
+    try:
+        return 0 if d.run(sys.stdout, dump_dir=dump_dir) else 1
+    except OSError as e:
+        raise UsageError(f"--dump: cannot write into {args.dump}: {e.strerror}") from None
+
+
+def bench_bytes_needed(lines: int) -> int:
+    """Memory the batch benchmark needs for ``lines`` lines (bytes, an upper estimate)."""
+    return _BENCH_COPIES * 64 * lines
+
+
+def _available_memory() -> int | None:
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # not a POSIX system with these names
+        return None
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -72,7 +105,14 @@ def _bench(args: argparse.Namespace) -> int:
 
     if args.lines < 1:
         raise UsageError("--lines must be positive")
-    print(format_bench(run_bench(lines=args.lines)))
+    need, have = bench_bytes_needed(args.lines), _available_memory()
+    if have is not None and need > have:
+        raise UsageError(f"--lines {args.lines} needs about {need / 2**30:.1f} GiB; "
+                         f"{have / 2**30:.1f} GiB of memory is available")
+    try:
+        print(format_bench(run_bench(lines=args.lines)))
+    except MemoryError:
+        raise UsageError(f"--lines {args.lines}: out of memory") from None
     return 0
 
 
@@ -93,6 +133,9 @@ def _parser() -> argparse.ArgumentParser:
                        description="Run a demo; it prints a before/after, exit 0 if it shows its claim.")
     s.add_argument("name", nargs="?", help="demo name")
     s.add_argument("--list", action="store_true", help="list the demos")
+    s.add_argument("--dump", metavar="DIR",
+                   help="cold-boot, sev-guest-dump: write each scenario's raw DRAM image into DIR "
+                        "(file offset = DRAM address), e.g. for strings(1)")
     s.set_defaults(fn=_demo)
     s = sub.add_parser("bench", help="single-line and batch XTS throughput next to raw AES-ECB",
                        description="Measure XTS line throughput against raw AES-ECB in the same process.")
@@ -109,3 +152,21 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+
+
+def run_entry_point(entry: Callable[[], int]) -> int:
+    """Run ``entry()`` for ``python -m ...`` and make a closed stdout one line on stderr, status 2.
+
+    A reader that exits early (``... | head -1``, ``... | true``) closes the pipe; Python then
+    raises BrokenPipeError from a print or from the final flush. stdout is pointed at
+    /dev/null so the interpreter's own flush at exit cannot raise again.
+    """
+    try:
+        status = entry()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        print("error: output pipe closed before all output was written", file=sys.stderr)
+        return 2
+    return status

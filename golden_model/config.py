@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import enum
 
+from .named_enum import NamedIntEnum
+
 __all__ = [
     "ConfigReg",
     "ConfigStatus",
@@ -20,6 +22,7 @@ __all__ = [
     "TME_ACTIVATE_KEYID_BITS_SHIFT",
     "TME_ACTIVATE_KEYID_BITS_MASK",
     "TME_ACTIVATE_ALGS_SHIFT",
+    "TME_ACTIVATE_ALGS_DEFINED",
     "EXCLUDE_ENABLE",
     "SYSCFG_MEM_ENCRYPTION_MOD_EN",
     "LOCKED_BY_TME_ACTIVATE",
@@ -41,7 +44,7 @@ class ConfigReg(enum.IntEnum):
     KT_LOCK = 6
 
 
-class ConfigStatus(enum.IntEnum):
+class ConfigStatus(NamedIntEnum):
     """Configuration-port response status (architecture §6)."""
 
     OK = 0
@@ -65,6 +68,9 @@ TME_ACTIVATE_KEYID_BITS_SHIFT = 32
 TME_ACTIVATE_KEYID_BITS_MASK = 0xF << TME_ACTIVATE_KEYID_BITS_SHIFT
 TME_ACTIVATE_ALGS_SHIFT = 48
 _TME_ACTIVATE_ALGS_MASK = 0xFFFF << TME_ACTIVATE_ALGS_SHIFT
+# ALGS bits that name an algorithm: 0 AES-XTS-128, 1 XTS-128 with integrity, 2 AES-XTS-256
+# (TME_ACTIVATE bits 48-50); the other 13 are undefined and a WRMSR setting one is #GP.
+TME_ACTIVATE_ALGS_DEFINED = 0b111
 
 # EXCLUDE_MASK[11]: the exclusion range is active.
 EXCLUDE_ENABLE = 1 << 11

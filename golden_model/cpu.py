@@ -13,6 +13,14 @@ shared guest pages. This module models exactly that much of an x86-64 CPU:
 * :class:`Cpu`: host accesses, ``set_memory_encrypted`` / ``set_memory_decrypted``.
 * :class:`Guest`: an SEV guest, with nested page tables and the private/shared routing rules.
 
+On an AMD platform (:mod:`golden_model.platform`) the CPU knows its usable physical-address
+width: an address with a bit set between that width and the PA width (other than the C-bit)
+is a reserved-bit #PF in a page walk and a :class:`PhysicalAddressFault` on a physical
+access, as is an access beyond the end of DRAM (facts §1.1: reduced PA bits behave like
+reserved bits). A guest's private access through an ASID that has no key in the engine (the
+firmware never ACTIVATEd it) raises :class:`GuestFault` at once, rather than caching stores
+that could never be written back.
+
 The API is described in ``docs/golden_model.md`` ("CPU side").
 """
 
@@ -31,6 +39,8 @@ __all__ = [
     "PTE_USER",
     "PTE_NX",
     "PageFault",
+    "PhysicalAddressFault",
+    "GuestFault",
     "Cache",
     "MemoryPort",
     "PageTables",
@@ -53,6 +63,15 @@ class PageFault(Exception):
         super().__init__(f"#PF at {va:#x}: {reason}")
         self.va = va
         self.reason = reason
+
+
+class PhysicalAddressFault(Exception):
+    """A physical access to an address that does not exist: a reserved (reduced) PA bit set,
+    or beyond the end of DRAM."""
+
+
+class GuestFault(Exception):
+    """An SEV guest access the hardware cannot perform (its ASID has no key: never activated)."""
 
 
 def _chunks(addr: int, n: int, size: int) -> Iterator[tuple[int, int, int]]:
@@ -178,6 +197,9 @@ class PageTables:
         C-bit / KeyID bits put into CR3 and every non-leaf entry (the tables' own encryption).
     tag_mask : int
         The bits that are tag (C-bit or KeyID) in an entry, for :meth:`set_leaf_tag`.
+    reserved_mask : int
+        Address bits that must be zero in every entry (above the reduced PA width); a walk
+        that meets one raises a reserved-bit :class:`PageFault`.
 
     Attributes
     ----------
@@ -185,8 +207,10 @@ class PageTables:
         The CR3 value: PML4 address including ``table_tag``.
     """
 
-    def __init__(self, port: MemoryPort, alloc, pa_width: int, table_tag: int = 0, tag_mask: int = 0) -> None:
+    def __init__(self, port: MemoryPort, alloc, pa_width: int, table_tag: int = 0, tag_mask: int = 0,
+                 reserved_mask: int = 0) -> None:
         self.port = port
+        self.reserved_mask = reserved_mask
         self._alloc = alloc
         self.addr_mask = ((1 << pa_width) - 1) & ~(PAGE_SIZE - 1)
         self.table_tag = table_tag
@@ -219,6 +243,8 @@ class PageTables:
                     return None
                 entry = self._new_table() | PTE_PRESENT | PTE_WRITABLE | PTE_USER
                 self.port.write_u64(entry_addr, entry)
+            if entry & self.addr_mask & self.reserved_mask:
+                raise PageFault(va, f"reserved bit set in a table entry ({entry:#x})")
             table = entry
         return (table & self.addr_mask) + 8 * idx[3]
 
@@ -262,6 +288,9 @@ class PageTables:
             raise PageFault(va, "write to a read-only page")
         if fetch and entry & PTE_NX:
             raise PageFault(va, "instruction fetch from an NX page")
+        if entry & self.addr_mask & self.reserved_mask:
+            raise PageFault(va, f"reserved bit set in the PTE ({entry:#x}): "
+                                "beyond the physical-address width")
         return (entry & self.addr_mask) | (va & (PAGE_SIZE - 1))
 
 
@@ -274,17 +303,31 @@ class Cpu:
         The memory-encryption engine (and through it, DRAM).
     first_frame : int
         First physical frame handed out by :meth:`alloc_frame`.
+    phys_addr_bits : int or None
+        Usable system physical-address width (AMD: PA width minus CPUID Fn8000_001F
+        EBX[11:6]). Bits from it up to the PA width, the C-bit excepted, are reserved.
+        ``None``: no reduction.
 
     Attributes
     ----------
     cache : Cache
+    reserved_pa_mask : int
+        The reserved physical-address bits.
     """
 
-    def __init__(self, engine: Engine, *, first_frame: int = 0x10_0000) -> None:
+    def __init__(self, engine: Engine, *, first_frame: int = 0x10_0000,
+                 phys_addr_bits: int | None = None) -> None:
         self.engine = engine
         self.cache = Cache(engine)
         self._next_frame = first_frame
         self._host_port = _HostPort(self.cache)
+        p = engine.params
+        reserved = 0
+        if phys_addr_bits is not None:
+            if not 12 < phys_addr_bits <= p.pa_width:
+                raise ValueError(f"phys_addr_bits must be in 13..{p.pa_width}, not {phys_addr_bits}")
+            reserved = ((1 << p.pa_width) - 1) & ~((1 << phys_addr_bits) - 1) & ~(1 << p.c_bit_pos)
+        self.reserved_pa_mask = reserved
 
     def __repr__(self) -> str:
         return f"<Cpu {self.cache!r}>"
@@ -319,22 +362,37 @@ class Cpu:
     def alloc_frame(self) -> int:
         """A fresh 4 KiB frame (untagged PA)."""
         frame = self._next_frame
+        size = self.engine.dram.size
+        if size is not None and frame + PAGE_SIZE > size:
+            raise PhysicalAddressFault(f"out of memory: no 4 KiB frame left below {size:#x}")
         self._next_frame += PAGE_SIZE
         return frame
 
     # Physical access ---------------------------------------------------------------------------
 
+    def check_pa(self, pa: int, n: int = 1) -> int:
+        """Return ``pa`` if ``n`` bytes there exist; else raise :class:`PhysicalAddressFault`."""
+        if pa < 0 or pa & self.reserved_pa_mask:
+            raise PhysicalAddressFault(f"PA {pa:#x} sets a reserved bit (mask {self.reserved_pa_mask:#x}): "
+                                       "beyond the physical-address width")
+        size = self.engine.dram.size
+        if size is not None:
+            end = (pa & ~self.tag_mask) + max(n, 1)
+            if end > size:
+                raise PhysicalAddressFault(f"PA {pa:#x} (+{n}) is beyond the end of DRAM ({size:#x})")
+        return pa
+
     def read_phys(self, pa: int, n: int, *, asid: int = 0) -> bytes:
         """``n`` bytes at full PA ``pa`` through the cache."""
-        return self.cache.read(pa, n, asid)
+        return self.cache.read(self.check_pa(pa, n), n, asid)
 
     def write_phys(self, pa: int, data: bytes, *, asid: int = 0) -> None:
         """Store ``data`` at full PA ``pa`` through the cache."""
-        self.cache.write(pa, data, asid)
+        self.cache.write(self.check_pa(pa, len(data)), data, asid)
 
     def clflush(self, pa: int, *, asid: int = 0) -> None:
         """CLFLUSH the line of full PA ``pa`` (only that alias, only that ASID)."""
-        self.cache.clflush(pa, asid)
+        self.cache.clflush(self.check_pa(pa), asid)
 
     def wbinvd(self) -> None:
         """WBINVD: write back and invalidate every line."""
@@ -344,11 +402,12 @@ class Cpu:
 
     def new_page_tables(self, *, tag: int = 0) -> PageTables:
         """Empty host page tables whose table frames carry ``tag`` (CR3 and upper-level C-bit/KeyID)."""
-        return PageTables(self._host_port, self.alloc_frame, self.engine.params.pa_width, tag, self.tag_mask)
+        return PageTables(self._host_port, self.alloc_frame, self.engine.params.pa_width, tag, self.tag_mask,
+                          self.reserved_pa_mask)
 
     def _access(self, pt: PageTables, va: int, n: int, *, write: bool, fetch: bool = False):
         for page_va, off, take in _chunks(va, n, PAGE_SIZE):
-            yield pt.translate(page_va, write=write, fetch=fetch), off, take
+            yield self.check_pa(pt.translate(page_va, write=write, fetch=fetch), take), off, take
 
     def read(self, pt: PageTables, va: int, n: int) -> bytes:
         """Load ``n`` bytes at ``va`` through ``pt``."""
@@ -392,9 +451,9 @@ class Cpu:
 
     # SEV ---------------------------------------------------------------------------------------
 
-    def new_guest(self, asid: int, *, npt_tag: int = 0) -> Guest:
-        """An SEV guest with ASID ``asid``; its nested tables' frames carry ``npt_tag``."""
-        return Guest(self, asid, npt_tag=npt_tag)
+    def new_guest(self, asid: int, *, npt_tag: int = 0, es: bool = False) -> Guest:
+        """An SEV (``es``: SEV-ES) guest with ASID ``asid``; its nested tables' frames carry ``npt_tag``."""
+        return Guest(self, asid, npt_tag=npt_tag, es=es)
 
 
 class _GuestPrivatePort:
@@ -421,6 +480,8 @@ class Guest:
         The guest's ASID (its key slot).
     npt_tag : int
         C-bit for the nested tables' own frames (host memory; 0 = plaintext).
+    es : bool
+        The guest runs with SEV-ES (its SEV_STATUS reads bit 1 set).
 
     Attributes
     ----------
@@ -430,19 +491,31 @@ class Guest:
         The guest's page tables, in guest-private memory, indexed by guest VA, entries hold GPAs.
     """
 
-    def __init__(self, cpu: Cpu, asid: int, *, npt_tag: int = 0, first_gpa: int = 0x10_0000) -> None:
+    def __init__(self, cpu: Cpu, asid: int, *, npt_tag: int = 0, first_gpa: int = 0x10_0000,
+                 es: bool = False) -> None:
         if asid == 0:
             raise ValueError("ASID 0 is the host")
         self.cpu = cpu
         self.asid = asid
+        self.es = es
         self._c = cpu.c_bit
         self._next_gpa = first_gpa
-        self.npt = PageTables(cpu._host_port, cpu.alloc_frame, cpu.engine.params.pa_width, npt_tag, self._c)
-        self.gpt = PageTables(_GuestPrivatePort(self), self.alloc_gpa_frame, cpu.engine.params.pa_width,
-                              self._c, self._c)
+        self.npt = PageTables(cpu._host_port, cpu.alloc_frame, cpu.engine.params.pa_width, npt_tag, self._c,
+                              cpu.reserved_pa_mask)
+        self._gpt: PageTables | None = None
 
     def __repr__(self) -> str:
         return f"<Guest asid={self.asid}>"
+
+    @property
+    def gpt(self) -> PageTables:
+        """The guest's page tables, built in guest-private memory on first use (that first
+        private access is where an ASID without a key faults)."""
+        if self._gpt is None:
+            width = self.cpu.engine.params.pa_width
+            self._gpt = PageTables(_GuestPrivatePort(self), self.alloc_gpa_frame, width,
+                                   self._c, self._c)
+        return self._gpt
 
     def alloc_gpa_frame(self) -> int:
         """A fresh guest-physical frame, backed by a fresh host frame in the NPT."""
@@ -469,10 +542,25 @@ class Guest:
         Private: guest key, i.e. host PA with the C-bit set and the guest's ASID. Shared: ASID 0
         and the nested page table's C-bit (1 = host SME key, 0 = plaintext).
         """
-        npa = self.npt.translate(gpa & ~self._c)
+        npa = self.cpu.check_pa(self.npt.translate(gpa & ~self._c))
         if private:
-            return (npa & ~self._c) | self._c, self.asid
+            addr = (npa & ~self._c) | self._c
+            error = self.cpu.engine.decode(addr & ~(_LINE - 1), self.asid).error
+            if error:
+                raise GuestFault(f"guest ASID {self.asid}: private access to GPA {gpa:#x} refused by the "
+                                 f"engine ({error.name}): the ASID has no key (never ACTIVATEd?)")
+            return addr, self.asid
         return npa, 0
+
+    def rdmsr(self, msr: int) -> int:
+        """RDMSR inside the guest: SEV_STATUS (bit 0 SEV, bit 1 SEV-ES); the hypervisor cannot
+        intercept it. Any other MSR is #GP (the model has no hypervisor to emulate it)."""
+        from .amd import MSR_SEV_STATUS, SEV_STATUS_SEV, SEV_STATUS_SEV_ES
+        from .mktme import GeneralProtectionFault
+
+        if msr != MSR_SEV_STATUS:
+            raise GeneralProtectionFault(f"guest RDMSR {msr:#x} is not modelled")
+        return SEV_STATUS_SEV | (SEV_STATUS_SEV_ES if self.es else 0)
 
     def _pieces(self, va: int, n: int, *, write: bool, fetch: bool):
         for page_va, off, take in _chunks(va, n, PAGE_SIZE):

@@ -2,6 +2,10 @@
 
 This is what a cold-boot attacker or a DIMM interposer sees. Lines never written read as zero.
 Addresses are DRAM addresses (tag bits already removed by the engine), 64-byte aligned.
+
+A DRAM made with a ``size`` (the platform model, :mod:`golden_model.platform`) refuses any
+access at or beyond it with :class:`AddressBeyondDram`: a read there is an error, not zeros.
+Without a size (the RTL scoreboards' oracle) every address the engine can produce exists.
 """
 
 from __future__ import annotations
@@ -9,14 +13,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 from os import PathLike
 
-__all__ = ["Dram", "LINE_BYTES"]
+__all__ = ["Dram", "LINE_BYTES", "AddressBeyondDram"]
 
 LINE_BYTES = 64
 _ZERO_LINE = bytes(LINE_BYTES)
 
 
+class AddressBeyondDram(ValueError):
+    """An access to a line address at or beyond the end of DRAM (no memory answers there)."""
+
+
 class Dram:
     """A sparse array of 64-byte lines.
+
+    Parameters
+    ----------
+    size : int or None
+        Bytes of DRAM (a multiple of 64). ``None``: unbounded.
 
     Attributes
     ----------
@@ -24,18 +37,23 @@ class Dram:
         Access counters (the engine's traffic, not :meth:`peek`/:meth:`poke`).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, size: int | None = None) -> None:
+        if size is not None and (size <= 0 or size % LINE_BYTES):
+            raise ValueError(f"DRAM size must be a positive multiple of {LINE_BYTES}, not {size}")
+        self.size = size
         self._lines: dict[int, bytes] = {}
         self.reads = 0
         self.writes = 0
 
     def __repr__(self) -> str:
-        return f"<Dram {len(self._lines)} lines written>"
+        size = "" if self.size is None else f" of {self.size:#x} bytes"
+        return f"<Dram{size}, {len(self._lines)} lines written>"
 
-    @staticmethod
-    def _check(addr: int) -> None:
+    def _check(self, addr: int) -> None:
         if addr < 0 or addr % LINE_BYTES:
             raise ValueError(f"DRAM address {addr:#x} is not a 64-byte line address")
+        if self.size is not None and addr >= self.size:
+            raise AddressBeyondDram(f"DRAM address {addr:#x} is beyond the end of DRAM ({self.size:#x})")
 
     def read(self, addr: int) -> bytes:
         """The line at ``addr`` (zero if never written); counted as engine traffic."""
@@ -98,6 +116,22 @@ class Dram:
         with open(path, "w") as f:
             for addr, data in self.lines():
                 f.write(f"{addr:#014x}: {data.hex()}\n")
+
+    def write_image(self, path: str | PathLike) -> int:
+        """Write the raw DRAM image: byte ``a`` of the file is DRAM byte ``a``; returns its length.
+
+        Lines never written are holes (zeros), so the file is as long as the highest written
+        line but takes only the written lines on disk. This is the cold-boot attacker's file:
+        run ``strings`` on it.
+        """
+        end = 0
+        with open(path, "wb") as f:
+            for addr, data in self.lines():
+                f.seek(addr)
+                f.write(data)
+                end = addr + LINE_BYTES
+            f.truncate(end)
+        return end
 
     @classmethod
     def load(cls, path: str | PathLike) -> Dram:

@@ -20,7 +20,6 @@ the port at all (an address wider than ADDR_WIDTH, write data that is not 64 byt
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 
 from .config import (
@@ -48,6 +47,7 @@ from .keytable import (
     Slot,
     SlotState,
 )
+from .named_enum import NamedIntEnum
 
 __all__ = [
     "EngineParams",
@@ -102,7 +102,7 @@ class EngineParams:
             raise ValueError("asid_width and tag_width must be positive")
 
 
-class ErrorCode(enum.IntEnum):
+class ErrorCode(NamedIntEnum):
     """Upstream response error field (architecture §5)."""
 
     OK = 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from .named_enum import NamedIntEnum
 from .xts import LineCipher, key_bytes, line_cipher
 
 __all__ = [
@@ -38,7 +39,7 @@ class Command(enum.IntEnum):
     NO_ENCRYPT = 3
 
 
-class KeyProgramStatus(enum.IntEnum):
+class KeyProgramStatus(NamedIntEnum):
     """Key-program statuses (PCONFIG RAX values)."""
 
     PROG_SUCCESS = 0
@@ -49,7 +50,7 @@ class KeyProgramStatus(enum.IntEnum):
     DEVICE_BUSY = 5
 
 
-class SlotState(enum.IntEnum):
+class SlotState(NamedIntEnum):
     """What a slot holds."""
 
     EMPTY = 0  # never programmed, cleared, or reset: Intel treats it as KeyID 0, AMD answers NO_KEY

@@ -19,11 +19,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .config import (
+    TME_ACTIVATE_ALGS_DEFINED,
     TME_ACTIVATE_ENABLE,
     TME_ACTIVATE_LOCK,
     ConfigReg,
     ConfigStatus,
     Mode,
+    algs_field,
     keyid_bits_field,
 )
 from .engine import Engine, EngineParams
@@ -163,14 +165,54 @@ def rdmsr(engine: Engine, msr: int) -> int:
     raise GeneralProtectionFault(f"MSR {msr:#x} is not modelled")
 
 
-def wrmsr(engine: Engine, msr: int, value: int) -> None:
-    """WRMSR: a LOCKED or INVALID answer of the configuration port is #GP (facts §3.3).
+def _contiguous_mask(mask_field: int, width: int) -> bool:
+    # A mask describes one naturally aligned region when its ones run unbroken down from the top
+    # bit: its complement within the field is 2**k - 1.
+    inverse = ~mask_field & ((1 << width) - 1)
+    return inverse & (inverse + 1) == 0
 
-    An RNG failure while enabling is *not* a fault on the real part: the write completes with
-    TME not enabled (and not locked), which here means the register is left unchanged.
+
+def _check_tme_activate(value: int) -> None:
+    """The IA32_TME_ACTIVATE rules the configuration port does not check itself (facts §3.3)."""
+    if keyid_bits_field(value) and not value & TME_ACTIVATE_ENABLE:
+        raise GeneralProtectionFault("TME_ACTIVATE: KEYID_BITS > 0 with ENABLE clear")
+    if algs_field(value) & ~TME_ACTIVATE_ALGS_DEFINED:
+        undefined = algs_field(value) & ~TME_ACTIVATE_ALGS_DEFINED
+        raise GeneralProtectionFault(f"TME_ACTIVATE: undefined MK_TME_CRYPTO_ALGS bit(s) {undefined:#x} "
+                                     "(only bits 48-50 exist)")
+
+
+def wrmsr(engine: Engine, msr: int, value: int) -> None:
+    """WRMSR of a TME MSR, with the architectural rules (facts §3.3, §3.4); every refusal is #GP.
+
+    IA32_TME_ACTIVATE:
+    * LOCK (bit 0) is read-only: the written bit is ignored and every successful write sets
+      it, so a write with ENABLE clear locks too (TME stays off) and any later write is #GP;
+    * KEYID_BITS > 0 with ENABLE clear, an undefined MK_TME_CRYPTO_ALGS bit (51-63), a
+      reserved bit, a TME policy other than AES-XTS-128 (the only one CAPABILITY lists) or
+      KEYID_BITS above MK_TME_MAX_KEYID_BITS → #GP;
+    * an RNG failure while enabling is *not* a fault on the real part: the write completes
+      with TME neither enabled nor locked, which here means the register stays unchanged.
+
+    IA32_TME_EXCLUDE_MASK: a mask that is not one contiguous run of ones down from
+    bit MAXPHYADDR-1 → #GP. Both exclusion MSRs → #GP once TME_ACTIVATE is locked.
+
+    The engine's configuration port (architecture §6) is a hardware port whose LOCK bit is an
+    ordinary field; these rules belong to the instruction, so they are checked here.
     """
     if msr not in _MSR_REGS:
         raise GeneralProtectionFault(f"WRMSR to {msr:#x}")
+    if not isinstance(value, int) or not 0 <= value < 1 << 64:
+        raise GeneralProtectionFault(f"WRMSR {msr:#x}: {value!r} is not a 64-bit value")
+    if msr == IA32_TME_ACTIVATE:
+        if engine.config_read(ConfigReg.TME_ACTIVATE) & TME_ACTIVATE_LOCK:
+            raise GeneralProtectionFault("TME_ACTIVATE is locked: it takes one write per boot")
+        _check_tme_activate(value)
+        value |= TME_ACTIVATE_LOCK
+    elif msr == IA32_TME_EXCLUDE_MASK:
+        width = engine.params.pa_width - 12
+        if not _contiguous_mask((value >> 12) & ((1 << width) - 1), width):
+            raise GeneralProtectionFault(f"EXCLUDE_MASK {value:#x} does not describe one contiguous region")
     status = engine.config_write(_MSR_REGS[msr], value)
     if status in (ConfigStatus.LOCKED, ConfigStatus.INVALID):
         raise GeneralProtectionFault(f"WRMSR {msr:#x}: {status.name}")

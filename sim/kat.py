@@ -34,13 +34,18 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from golden_model.cli import run_entry_point
+from sim.extras import require_extra
+
 __all__ = ["Vector", "KatFormatError", "load_vectors", "make_vectors", "openssl_xts_encrypt",
            "choose_keyid_bits", "run_vectors", "main", "ENGINE_DESIGN", "PA_WIDTH",
-           "KEYID_BITS_MAX"]
+           "KEYID_BITS_MAX", "MAX_MAKE_VECTORS"]
 
 ENGINE_DESIGN = "rtl.engine.top:MEEngineTop"
 PA_WIDTH = 48
 KEYID_BITS_MAX = 6
+# --make-vectors builds the whole file in memory; a million vectors is about 400 MB of JSON.
+MAX_MAKE_VECTORS = 1_000_000
 _FIELDS = {"key1": 16, "key2": 16, "plaintext": 64, "ciphertext": 64}
 
 
@@ -78,20 +83,35 @@ def _hex_bytes(lineno: int, name: str, value, size: int) -> bytes:
     return raw
 
 
+def _read_lines(path: str | Path) -> list[str]:
+    """The file's lines as text; a byte that is not UTF-8 is a format error naming its line."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise KatFormatError(f"cannot read {path}: {exc.strerror}") from None
+    lines = []
+    for lineno, chunk in enumerate(raw.split(b"\n"), start=1):
+        try:
+            lines.append(chunk.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise KatFormatError(f"line {lineno}: not UTF-8 text (byte {chunk[exc.start]:#04x} "
+                                 f"at column {exc.start + 1})") from None
+    return lines
+
+
 def load_vectors(path: str | Path, pa_width: int = PA_WIDTH) -> list[Vector]:
     """Parse and validate every line of *path*; raise :class:`KatFormatError` on the first bad one."""
     vectors = []
-    try:
-        text = Path(path).read_text()
-    except OSError as exc:
-        raise KatFormatError(f"cannot read {path}: {exc.strerror}") from None
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    text_lines = _read_lines(path)
+    for lineno, line in enumerate(text_lines, start=1):
         if not line.strip():
             continue
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             raise KatFormatError(f"line {lineno}: not valid JSON ({exc.msg})") from None
+        except RecursionError:  # the decoder recurses once per nesting level
+            raise KatFormatError(f"line {lineno}: JSON nested too deeply") from None
         if not isinstance(obj, dict):
             raise KatFormatError(f"line {lineno}: expected a JSON object")
         missing = [k for k in (*_FIELDS, "pa") if k not in obj]
@@ -167,34 +187,50 @@ def run_vectors(vectors: list[Vector], sim: str = "icarus", seed: int | None = N
         return json.loads(res_path.read_text())
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point; returns the exit status (0 pass, 1 failures, 2 bad input)."""
-    parser = argparse.ArgumentParser(prog="python -m sim.kat", description=__doc__.split("\n")[0])
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line on stderr, no usage block
+        raise KatFormatError(message)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m sim.kat", description=__doc__.split("\n")[0])
     parser.add_argument("file", nargs="?", help="vector file (JSON lines)")
     parser.add_argument("--sim", choices=("icarus", "verilator"),
                         default=os.environ.get("SIM", "icarus"))
     parser.add_argument("--seed", type=int, default=None, help="random seed")
     parser.add_argument("--make-vectors", nargs=2, metavar=("N", "OUT"),
-                        help="write N random vectors to OUT instead of running")
-    args = parser.parse_args(argv)
-    if args.make_vectors:
-        n_text, out = args.make_vectors
-        try:
-            n = int(n_text)
-        except ValueError:
-            parser.error(f"N must be an integer, not {n_text!r}")
-        vectors = make_vectors(n, seed=args.seed or 0)
+                        help=f"write N (1 to {MAX_MAKE_VECTORS}) random vectors to OUT instead of running")
+    return parser
+
+
+def _make_vectors(n_text: str, out: str, seed: int) -> int:
+    try:
+        n = int(n_text)
+    except ValueError:
+        raise KatFormatError(f"--make-vectors: N must be an integer, not {n_text!r}") from None
+    if not 1 <= n <= MAX_MAKE_VECTORS:
+        raise KatFormatError(f"--make-vectors: N must be between 1 and {MAX_MAKE_VECTORS}, not {n}")
+    vectors = make_vectors(n, seed=seed)
+    try:
         Path(out).write_text("".join(json.dumps(v.to_json()) + "\n" for v in vectors))
-        print(f"wrote {n} vectors to {out}")
-        return 0
-    if not args.file:
-        parser.error("a vector FILE (or --make-vectors N OUT) is required")
+    except OSError as exc:
+        raise KatFormatError(f"--make-vectors: cannot write {out}: {exc.strerror}") from None
+    print(f"wrote {n} vectors to {out}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         vectors = load_vectors(args.file)
     except KatFormatError as exc:
-        print(f"error: {args.file}: {exc}", file=sys.stderr)
-        return 2
-    results = run_vectors(vectors, sim=args.sim, seed=args.seed)
+        raise KatFormatError(f"{args.file}: {exc}") from None
+    require_extra("sim", "python -m sim.kat")
+    from sim.runner import ToolMissing
+
+    try:
+        results = run_vectors(vectors, sim=args.sim, seed=args.seed)
+    except (RuntimeError, ToolMissing) as exc:
+        raise KatFormatError(str(exc).splitlines()[0]) from None
     failed = [r for r in results if not r["ok"]]
     for r in failed:
         print(f"{args.file}:{r['line']}: FAIL: {r['message']}")
@@ -202,5 +238,23 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failed or len(results) != len(vectors) else 0
 
 
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point; returns the exit status (0 pass, 1 failures, 2 bad input).
+
+    Every problem with the input (arguments, the vector file, a missing extra or simulator)
+    is one line on stderr and status 2.
+    """
+    try:
+        args = _parser().parse_args(argv)
+        if args.make_vectors:
+            return _make_vectors(*args.make_vectors, seed=args.seed or 0)
+        if not args.file:
+            raise KatFormatError("a vector FILE (or --make-vectors N OUT) is required")
+        return _run(args)
+    except KatFormatError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_entry_point(main))

@@ -18,6 +18,7 @@ from ..engine import Engine
 from ..entropy import EntropySource
 from ..keytable import Command, KeyProgramCommand, KeyProgramStatus
 from ..sev import GuestOwner, SecureProcessor, SevStatus, derive_vek
+from ._dump import hexdump
 from .registry import demo
 
 __all__ = ["run", "SECRET_A"]
@@ -100,6 +101,7 @@ def run(out: TextIO) -> bool:
         print(f"  {name:40s} -> {SevStatus(status).name}{mark}", file=out)
         ok &= status == expected
     seen = _guest_b_reads(cpu, hpa)
-    print(f"  guest B reads A's page: {seen!r} (A's ciphertext under B's key: garbage)", file=out)
+    print("  guest B reads A's page (A's ciphertext decrypted with B's key: garbage):", file=out)
+    print(hexdump(seen, hpa | cpu.c_bit, indent="    "), file=out)
     ok &= seen != SECRET_A
     return ok

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from ._dump import side_by_side
 from ._platform import amd_sme_platform
 from .registry import demo
 
@@ -22,10 +23,14 @@ def run(out: TextIO) -> bool:
     cpu.write_phys(pa | cpu.c_bit, PLAIN)
     cpu.wbinvd()
     bit = 8 * 37 + 5  # byte 37 is in block 2
-    print(f"before: line at {pa:#x} = {PLAIN.hex()}", file=out)
+    cipher = eng.dram.peek(pa)
+    print(f"before: line at {pa:#x} written through C=1; flip DRAM bit {bit} (byte 37, block 2)", file=out)
     eng.dram.flip_bit(pa, bit)
     after = cpu.read_phys(pa | cpu.c_bit, 64)
     blocks = garbled_blocks(PLAIN, after)
-    print(f"after:  flipped DRAM bit {bit}; read = {after.hex()}", file=out)
+    print("after:  the CPU reads the line back", file=out)
+    columns = [("written", PLAIN), ("DRAM before", cipher), ("DRAM after the flip", eng.dram.peek(pa)),
+               ("read back", after)]
+    print(side_by_side(columns, base=pa, width=8), file=out)
     print(f"        garbled 16-byte blocks: {blocks} (no error: there is no integrity check)", file=out)
     return blocks == [bit // 128]

@@ -6,6 +6,7 @@ from typing import TextIO
 
 from ..xe import XeCipher
 from ..xts import xts_decrypt_line, xts_encrypt_line
+from ._dump import hexdump
 from .registry import demo
 
 KEY1, KEY2 = bytes(range(16)), bytes(range(16, 32))
@@ -34,5 +35,6 @@ def run(out: TextIO) -> bool:
     ct = xts_encrypt_line(KEY1, KEY2, line_a, PLAIN * 4)
     forged = ct[:16] + xts_encrypt_line(KEY1, KEY2, line_b, bytes(64))[16:]
     xts_moved = xts_decrypt_line(KEY1, KEY2, line_b, forged)[:16]
-    print(f"after (XTS): reads {xts_moved.hex()} (unrelated to P and to any linear function of it)", file=out)
+    print("after (XTS): reads (unrelated to P and to any linear function of it):", file=out)
+    print(hexdump(xts_moved, line_b), file=out)
     return moved == _xor(PLAIN, delta) and learned == delta and xts_moved != PLAIN

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from ..keytable import Command, KeyProgramCommand, KeyProgramStatus
+from ._dump import hexdump
 from ._platform import intel_tme_platform
 from .registry import demo
 
@@ -25,7 +26,8 @@ def run(out: TextIO) -> bool:
     cpu.wbinvd()
     via_k2 = cpu.read_phys(pa | k2, 64)
     print(f"before: wrote {SECRET_A[:32]!r} through KeyID 1 (PA {pa | k1:#x}), flushed", file=out)
-    print(f"after:  read through KeyID 2 (PA {pa | k2:#x}): {via_k2[:32].hex()}", file=out)
+    print(f"after:  read through KeyID 2 (PA {pa | k2:#x}):", file=out)
+    print(hexdump(via_k2[:32], pa), file=out)
     print("        (same DRAM line, same tweak, another key: garbage)", file=out)
     part1 = via_k2 != SECRET_A and cpu.read_phys(pa | k1, 64) == SECRET_A
 
@@ -41,7 +43,7 @@ def run(out: TextIO) -> bool:
     print("before: tenant A's dirty line sits in the cache; KeyID 1 re-keyed for tenant B without WBINVD",
           file=out)
     print(f"after:  tenant B reads the stale line: {tenant_b[:32]!r} (tenant A's data leaked)", file=out)
-    print(f"        tenant B reads a line flushed before the re-key: {flushed_before[:32].hex()} (garbage)",
-          file=out)
+    print("        tenant B reads a line flushed before the re-key (garbage):", file=out)
+    print(hexdump(flushed_before[:32], pa), file=out)
     part2 = status is KeyProgramStatus.PROG_SUCCESS and tenant_b == SECRET_A and flushed_before != SECRET_A
     return part1 and part2

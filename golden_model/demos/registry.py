@@ -3,6 +3,9 @@
 A demo is a function ``fn(out: TextIO) -> bool``. It prints a clear *before* and *after* to
 ``out`` and returns ``True`` when the model showed what the demo claims (the CLI then exits 0).
 A demo that finds the model misbehaving returns ``False`` (exit 1); it never needs a traceback.
+
+A demo registered with ``dumps=True`` also takes ``dump_dir`` (a :class:`pathlib.Path` or
+``None``): it then writes each scenario's raw DRAM image there (``demo NAME --dump DIR``).
 """
 
 from __future__ import annotations
@@ -27,24 +30,27 @@ class Demo:
     help : str
         One line shown by ``demo --list``.
     run : callable
-        ``run(out) -> bool``.
+        ``run(out) -> bool``; ``run(out, dump_dir=path)`` too when ``dumps``.
+    dumps : bool
+        Whether the demo writes raw DRAM images (``--dump DIR``).
     """
 
     name: str
     help: str
     run: DemoFunction
+    dumps: bool = False
 
 
 _REGISTRY: dict[str, Demo] = {}
 
 
-def demo(name: str, help: str) -> Callable[[DemoFunction], DemoFunction]:
+def demo(name: str, help: str, *, dumps: bool = False) -> Callable[[DemoFunction], DemoFunction]:
     """Register the decorated function as demo ``name``; the function itself is returned unchanged."""
 
     def register(fn: DemoFunction) -> DemoFunction:
         if name in _REGISTRY and _REGISTRY[name].run is not fn:
             raise ValueError(f"demo {name!r} registered twice")
-        _REGISTRY[name] = Demo(name, help, fn)
+        _REGISTRY[name] = Demo(name, help, fn, dumps)
         return fn
 
     return register

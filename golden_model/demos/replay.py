@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from ._dump import hexdump
 from ._platform import intel_tme_platform
 from .registry import demo
 
@@ -18,13 +19,17 @@ def run(out: TextIO) -> bool:
     cpu.write_phys(pa, OLD)
     cpu.wbinvd()
     recorded = eng.dram.peek(pa)
+    print(f"before: memory at PA {pa:#x} holds {OLD[:19]!r}; the attacker records its DRAM line:", file=out)
+    print(hexdump(recorded, pa), file=out)
     cpu.write_phys(pa, NEW)
     cpu.wbinvd()
     before = cpu.read_phys(pa, 64)
     cpu.wbinvd()
-    print(f"before: attacker recorded ciphertext {recorded[:16].hex()}...; memory now reads {before[:19]!r}",
-          file=out)
+    print(f"        the program then writes {NEW[:19]!r}; DRAM now holds:", file=out)
+    print(hexdump(eng.dram.peek(pa), pa), file=out)
     eng.dram.poke(pa, recorded)  # the attacker writes the old ciphertext back to the DIMM
     after = cpu.read_phys(pa, 64)
-    print(f"after:  replayed the old ciphertext; memory reads {after[:19]!r}", file=out)
+    print("after:  the attacker writes the recorded line back to the DIMM", file=out)
+    print(f"        recorded value {OLD[:19]!r}; the program now reads {after[:19]!r} "
+          f"(it last wrote {NEW[:19]!r}; no integrity, no freshness)", file=out)
     return before == NEW and after == OLD

@@ -1,6 +1,6 @@
 """The AMD Secure Processor running the SEV firmware: platform and guest state machines.
 
-This is a behavioural model of the SEV (not SEV-ES/SNP) firmware API as AMD's published
+This is a behavioural model of the SEV and SEV-ES (not SNP) firmware API as AMD's published
 firmware implements it (facts §2.4-2.11; ``amd/AMD-ASPFW`` ``sev_mcmd.c``, ``sev_guest.c``,
 ``sev_channel.c``, ``sev_plat.c``). Each command is a method that returns the firmware's
 status code (or a small result object carrying it): a command issued in the wrong state, with
@@ -31,9 +31,23 @@ clears every WBINVD_DONE flag, so even the first ACTIVATE after INIT needs WBINV
 :meth:`SecureProcessor.wbinvd`; if a :class:`golden_model.cpu.Cpu` is attached, it also writes
 back and invalidates that CPU's cache, so the flag and the cache agree.
 
-Not modelled: SEV-ES (the ES flag and policy bit are checked, VMSAs and the TMR are not),
-SEND_*/RECEIVE_*, DBG_*, the certificate chain (PEK/OCA/CEK/ASK/ARK, PEK_CSR, PEK_CERT_IMPORT,
-PDH_GEN), ACTIVATE_EX, persistent storage, multiple dies, and the TRNG failing.
+Migration (SEND_* on the source, RECEIVE_* on the target) follows ``sev_mcmd.c``: SEND_START
+opens a channel as the client (fresh TEK/TIK wrapped for the target's PDH, :mod:`.session`),
+refused under NOSEND, and under the SEV / DOMAIN policy bits unless the target's certificates
+(:mod:`.certs`) prove a genuine part / the same owner; SEND_UPDATE_DATA decrypts guest memory
+with the guest's key and re-encrypts it with TEK (AES-128-CTR, MAC under TIK); the target's
+RECEIVE_UPDATE_DATA checks the MAC, decrypts, and writes the data under the target guest's own
+key. DBG_DECRYPT / DBG_ENCRYPT give the hypervisor plaintext access unless the policy has
+NODBG. SEV-ES: LAUNCH_UPDATE_VMSA measures the initial register state (:mod:`.vmsa`) and
+encrypts it in place; SEND/RECEIVE_UPDATE_VMSA migrate it.
+
+Model-level misuse answers the firmware's status: a length that does not fit the command
+buffer's 32-bit field is INVALID_LEN, an address beyond DRAM or the C-bit INVALID_ADDRESS.
+
+Not modelled: the TMR of an ES INIT, the GHCB protocol, the VMSA validity checks, PEK_CSR /
+PEK_CERT_IMPORT / PDH_GEN (the certificate chain is reduced to :mod:`.certs`), ACTIVATE_EX,
+persistent storage, multiple dies, and the TRNG failing. Where the reference digest says
+nothing, a check is marked "unverified" in its docstring.
 """
 
 import hashlib
@@ -45,9 +59,21 @@ from golden_model.config import SYSCFG_MEM_ENCRYPTION_MOD_EN, ConfigReg, ConfigS
 from golden_model.engine import Engine, ErrorCode, Request
 from golden_model.keytable import ENC_ALG_XTS_128, Command, KeyProgramCommand, KeyProgramStatus
 
+from .certs import PlatformCertificates, sign_platform, validate_domain, validate_platform
 from .kdf import derive_vek
-from .policy import POLICY_ES, POLICY_NOKS, check_policy_fields
+from .policy import (
+    POLICY_DOMAIN,
+    POLICY_ES,
+    POLICY_NODBG,
+    POLICY_NOKS,
+    POLICY_NOSEND,
+    POLICY_SEV,
+    api_version_supported,
+    check_policy_fields,
+)
 from .session import (
+    CTX_DATA,
+    CTX_VMSA,
     MEASUREMENT_LEN,
     PACKET_FLAG_COMPRESSED,
     PACKET_HEADER_LEN,
@@ -57,6 +83,7 @@ from .session import (
     SessionBlob,
     TransportKeys,
     aes128_ctr,
+    create_session,
     ecdh_z,
     generate_p384_key,
     load_public,
@@ -65,8 +92,10 @@ from .session import (
     policy_mac,
     public_bytes,
     secret_mac,
+    transport_mac,
 )
 from .status import GuestState, PlatformState, SevCommand, SevStatus
+from .vmsa import VMSA_BYTES
 
 __all__ = [
     "FirmwareVersion",
@@ -75,6 +104,8 @@ __all__ = [
     "LaunchStartResult",
     "LaunchMeasureResult",
     "PdhCertExportResult",
+    "SendStartResult",
+    "TransportPacket",
     "SecureProcessor",
     "INIT_FLAG_ES",
     "SCRATCH_BUF_LEN",
@@ -90,6 +121,14 @@ SCRATCH_BUF_LEN = 0x5000
 # SEV_GUEST_COUNT_MAX: handles 1..1024.
 GUEST_COUNT_MAX = 1024
 _LINE = 64
+# Command-buffer length fields are u32 and address fields u64 (psp-sev.h layouts, facts §2.4).
+_U32_LIMIT = 1 << 32
+_U64_LIMIT = 1 << 64
+
+
+def _aligned16(paddr: int) -> bool:
+    """A u64 address on a 16-byte boundary (the firmware's IS_ALIGNED_TO_16_BYTES)."""
+    return 0 <= paddr < _U64_LIMIT and paddr % 16 == 0
 
 
 @dataclass(frozen=True)
@@ -145,10 +184,33 @@ class LaunchMeasureResult:
 
 @dataclass(frozen=True)
 class PdhCertExportResult:
-    """PDH_CERT_EXPORT output: the platform's PDH public key (model format: SEC1 point)."""
+    """PDH_CERT_EXPORT output: the platform's PDH public key (model format: SEC1 point) and
+    the certificates a sender's SEND_START checks (:mod:`.certs`)."""
 
     status: SevStatus
     pdh: bytes = b""
+    certificates: PlatformCertificates | None = None
+
+
+@dataclass(frozen=True)
+class SendStartResult:
+    """SEND_START output: the guest's policy, the sender's PDH (the target's RECEIVE_START
+    ``dh_cert``) and the 128-byte session blob wrapping the new transport keys for the target."""
+
+    status: SevStatus
+    policy: int = 0
+    pdh: bytes = b""
+    session: bytes = b""
+
+
+@dataclass(frozen=True)
+class TransportPacket:
+    """SEND_UPDATE_DATA / SEND_UPDATE_VMSA output: the 52-byte header (FLAGS, IV, MAC) and the
+    data encrypted with TEK: all the hypervisor gets to carry to the target."""
+
+    status: SevStatus
+    header: bytes = b""
+    trans: bytes = b""
 
 
 @dataclass
@@ -164,6 +226,7 @@ class _Guest:
     measure: bytes = b""  # the 32-byte MAC of LAUNCH_MEASURE, bound into LAUNCH_SECRET
     asid: int = 0
     ccxs: int = 0
+    vmsa_paddr: int | None = None  # SEV-ES: where LAUNCH/RECEIVE_UPDATE_VMSA put the VMSA
     pending: bool = False  # ACTIVATE'd but not yet RUNNING: the ASID is not yet valid for VMRUN
     active: bool = False  # ASID enabled on its CCXs
 
@@ -198,6 +261,11 @@ class SecureProcessor:
     boot : bool
         Run :meth:`boot` now (default). ``False`` leaves the engine as it is, which lets a test
         show INIT refusing a platform whose memory encryption is off.
+    owner_seed : int or None
+        Seed of the owner's (OCA) key; platforms with the same ``owner_seed`` have the same
+        owner (policy bit DOMAIN). ``None``: a key of its own (self-owned).
+    genuine : bool
+        Whether the chip endorsement key is signed by the (model) AMD root (policy bit SEV).
 
     Attributes
     ----------
@@ -219,6 +287,8 @@ class SecureProcessor:
         min_sev_asid: int = 1,
         max_guests: int = GUEST_COUNT_MAX,
         boot: bool = True,
+        owner_seed: int | None = None,
+        genuine: bool = True,
     ):
         if ccx_count < 1 or cores_per_ccx < 1:
             raise ValueError("need at least one CCX with one core")
@@ -241,6 +311,10 @@ class SecureProcessor:
         self._config_flags = 0
         self._guests: dict[int, _Guest] = {}
         self._pdh = generate_p384_key(self._rng)
+        cek = generate_p384_key(self._rng)
+        oca = generate_p384_key(Random(owner_seed) if owner_seed is not None else self._rng)
+        self._certs = sign_platform(self._pdh, cek, oca, version.api_major, version.api_minor,
+                                    genuine=genuine)
         # Per-ASID CCX bitmasks, index = ASID (index 0 unused).
         n = self.max_asid + 1
         self._asid_dirty = [self._ccx_present] * n
@@ -326,6 +400,18 @@ class SecureProcessor:
             SevCommand.LAUNCH_MEASURE: self.launch_measure,
             SevCommand.LAUNCH_UPDATE_SECRET: self.launch_secret,
             SevCommand.LAUNCH_FINISH: self.launch_finish,
+            SevCommand.LAUNCH_UPDATE_VMSA: self.launch_update_vmsa,
+            SevCommand.SEND_START: self.send_start,
+            SevCommand.SEND_UPDATE_DATA: self.send_update_data,
+            SevCommand.SEND_UPDATE_VMSA: self.send_update_vmsa,
+            SevCommand.SEND_FINISH: self.send_finish,
+            SevCommand.SEND_CANCEL: self.send_cancel,
+            SevCommand.RECEIVE_START: self.receive_start,
+            SevCommand.RECEIVE_UPDATE_DATA: self.receive_update_data,
+            SevCommand.RECEIVE_UPDATE_VMSA: self.receive_update_vmsa,
+            SevCommand.RECEIVE_FINISH: self.receive_finish,
+            SevCommand.DBG_DECRYPT: self.dbg_decrypt,
+            SevCommand.DBG_ENCRYPT: self.dbg_encrypt,
         }
         handler = handlers.get(cmd)
         if handler is None:
@@ -392,7 +478,7 @@ class SecureProcessor:
         """PDH_CERT_EXPORT: the PDH public key; needs INIT or WORKING. (No cert chain.)"""
         if self.state == PlatformState.UNINIT:
             return PdhCertExportResult(SevStatus.INVALID_PLATFORM_STATE)
-        return PdhCertExportResult(SevStatus.SUCCESS, self.pdh_public)
+        return PdhCertExportResult(SevStatus.SUCCESS, self.pdh_public, self._certs)
 
     def df_flush(self) -> SevStatus:
         """DF_FLUSH: retire dirty ASIDs once every core of their CCX has executed WBINVD.
@@ -447,9 +533,16 @@ class SecureProcessor:
         4. no free guest context -> RESOURCE_LIMIT;
         5. policy ES on a platform not INIT'ed with ES -> UNSUPPORTED.
         """
+        return self._start_guest(policy & 0xFFFF_FFFF, dh_cert, session, handle, GuestState.LUPDATE)
+
+    def _start_guest(self, policy: int, dh_cert: bytes | None, session: bytes | None, handle: int,
+                     state: GuestState) -> LaunchStartResult:
+        """LAUNCH_START and RECEIVE_START: a new guest context in ``state``."""
         if self.state not in (PlatformState.INIT, PlatformState.WORKING):
             return LaunchStartResult(SevStatus.INVALID_PLATFORM_STATE)
-        policy &= 0xFFFF_FFFF
+        receiving = state == GuestState.RUPDATE
+        if receiving and dh_cert is None:
+            return LaunchStartResult(SevStatus.INVALID_LEN)
         channel = TransportKeys(tek=bytes(16), tik=bytes(16))
         if dh_cert is not None:
             if session is None or len(session) != SESSION_BLOB_LEN:
@@ -465,9 +558,10 @@ class SecureProcessor:
                 return LaunchStartResult(status)
             if not hmac.compare_digest(policy_mac(policy, keys.tik), blob.policy_mac):
                 return LaunchStartResult(SevStatus.BAD_MEASUREMENT)
-            status = check_policy_fields(policy, self.version.api_major, self.version.api_minor)
-            if status != SevStatus.SUCCESS:
-                return LaunchStartResult(status)
+            if not receiving:
+                status = check_policy_fields(policy, self.version.api_major, self.version.api_minor)
+                if status != SevStatus.SUCCESS:
+                    return LaunchStartResult(status)
             channel = keys
         if handle == 0:
             vek_seed = self._rng.randbytes(32)
@@ -484,7 +578,7 @@ class SecureProcessor:
         if policy & POLICY_ES and not self._config_flags & INIT_FLAG_ES:
             return LaunchStartResult(SevStatus.UNSUPPORTED)
         self._guests[new_handle] = _Guest(
-            handle=new_handle, policy=policy, vek_seed=vek_seed, channel=channel, state=GuestState.LUPDATE
+            handle=new_handle, policy=policy, vek_seed=vek_seed, channel=channel, state=state
         )
         self.state = PlatformState.WORKING
         return LaunchStartResult(SevStatus.SUCCESS, new_handle)
@@ -506,9 +600,43 @@ class SecureProcessor:
             return status
         if guest.inactive:
             return SevStatus.INACTIVE
-        if paddr % 16:
+        if not 0 <= paddr < _U64_LIMIT or paddr % 16:
             return SevStatus.INVALID_ADDRESS
-        if length <= 0 or length % 16:
+        if not 0 < length < _U32_LIMIT or length % 16:
+            return SevStatus.INVALID_LEN
+        if not self._range_ok(paddr, length):
+            return SevStatus.INVALID_ADDRESS
+        # In scratch-buffer chunks, as the firmware does, so memory use does not grow with length.
+        for offset in range(0, length, SCRATCH_BUF_LEN):
+            chunk = min(SCRATCH_BUF_LEN, length - offset)
+            plain = self._read_host(paddr + offset, chunk)
+            if plain is None:
+                return SevStatus.HWERROR_PLATFORM
+            guest.ld.update(plain)
+            status = self._write_guest(guest, paddr + offset, plain)
+            if status != SevStatus.SUCCESS:
+                return status
+        return SevStatus.SUCCESS
+
+    def launch_update_vmsa(self, handle: int, paddr: int, length: int = VMSA_BYTES) -> SevStatus:
+        """LAUNCH_UPDATE_VMSA (SEV-ES): measure the vCPU's initial VMSA at ``paddr`` and encrypt
+        it in place under the guest's key, as LAUNCH_UPDATE_DATA does for data.
+
+        Checks: WORKING; handle; guest LUPDATE; the guest's policy has ES (UNSUPPORTED, as the
+        firmware's SEND/RECEIVE_UPDATE_VMSA answer; unverified for LAUNCH); activated
+        (INACTIVE); ``paddr`` 4 KiB aligned (INVALID_ADDRESS) and ``length`` one page
+        (INVALID_LEN) (page granularity: unverified); the range in DRAM (INVALID_ADDRESS).
+        """
+        status, guest = self._check_guest(handle, GuestState.LUPDATE)
+        if status != SevStatus.SUCCESS:
+            return status
+        if not guest.policy & POLICY_ES:
+            return SevStatus.UNSUPPORTED
+        if guest.inactive:
+            return SevStatus.INACTIVE
+        if not 0 <= paddr < _U64_LIMIT or paddr % VMSA_BYTES:
+            return SevStatus.INVALID_ADDRESS
+        if length != VMSA_BYTES:
             return SevStatus.INVALID_LEN
         if not self._range_ok(paddr, length):
             return SevStatus.INVALID_ADDRESS
@@ -516,6 +644,7 @@ class SecureProcessor:
         if plain is None:
             return SevStatus.HWERROR_PLATFORM
         guest.ld.update(plain)
+        guest.vmsa_paddr = paddr
         return self._write_guest(guest, paddr, plain)
 
     def launch_measure(self, handle: int, length: int = MEASUREMENT_LEN) -> LaunchMeasureResult:
@@ -597,6 +726,220 @@ class SecureProcessor:
         guest.ld = hashlib.sha256()
         guest.state = GuestState.RUNNING
         return SevStatus.SUCCESS
+
+    # -- debugging --------------------------------------------------------------------------------
+
+    def _dbg_checks(self, handle: int, src_paddr: int, dst_paddr: int, length: int):
+        if self.state != PlatformState.WORKING:
+            return SevStatus.INVALID_PLATFORM_STATE, None
+        if not (_aligned16(src_paddr) and _aligned16(dst_paddr)):
+            return SevStatus.INVALID_ADDRESS, None
+        if not 0 < length < _U32_LIMIT or length % 16:
+            return SevStatus.INVALID_LEN, None
+        guest = self._guests.get(handle)
+        if guest is None:
+            return SevStatus.INVALID_GUEST, None
+        if guest.policy & POLICY_NODBG:
+            return SevStatus.POLICY_FAILURE, None
+        if guest.inactive:
+            return SevStatus.INACTIVE, None
+        if not (self._range_ok(src_paddr, length) and self._range_ok(dst_paddr, length)):
+            return SevStatus.INVALID_ADDRESS, None
+        return SevStatus.SUCCESS, guest
+
+    def dbg_decrypt(self, handle: int, src_paddr: int, dst_paddr: int, length: int) -> SevStatus:
+        """DBG_DECRYPT: copy ``length`` bytes of guest memory at ``src_paddr``, decrypted with the
+        guest's key, to ``dst_paddr`` in plaintext (C = 0), for a debugger.
+
+        Checks in the firmware's order: WORKING; both addresses 16-byte aligned
+        (INVALID_ADDRESS); ``length`` a positive multiple of 16 that fits 32 bits (INVALID_LEN);
+        handle (INVALID_GUEST); NODBG policy (POLICY_FAILURE); then (``debug_crypt_common``,
+        unverified) the guest has an ASID (INACTIVE) and both ranges lie in DRAM below the
+        C-bit (INVALID_ADDRESS).
+        """
+        status, guest = self._dbg_checks(handle, src_paddr, dst_paddr, length)
+        if status != SevStatus.SUCCESS:
+            return status
+        plain = self._read_guest(guest, src_paddr, length)
+        if plain is None:
+            return SevStatus.HWERROR_PLATFORM
+        return self._write_host(dst_paddr, plain)
+
+    def dbg_encrypt(self, handle: int, src_paddr: int, dst_paddr: int, length: int) -> SevStatus:
+        """DBG_ENCRYPT: write the plaintext at ``src_paddr`` (C = 0) into guest memory at
+        ``dst_paddr`` under the guest's key (a debugger's store). Checks as :meth:`dbg_decrypt`."""
+        status, guest = self._dbg_checks(handle, src_paddr, dst_paddr, length)
+        if status != SevStatus.SUCCESS:
+            return status
+        plain = self._read_host(src_paddr, length)
+        if plain is None:
+            return SevStatus.HWERROR_PLATFORM
+        return self._write_guest(guest, dst_paddr, plain)
+
+    # -- migration: the source ---------------------------------------------------------------
+
+    def send_start(self, handle: int, target: PlatformCertificates | None) -> SendStartResult:
+        """SEND_START: RUNNING -> SUPDATE; wrap fresh transport keys for the target's PDH.
+
+        Checks in the firmware's order: WORKING; handle (INVALID_GUEST); guest RUNNING
+        (INVALID_GUEST_STATE); NOSEND (POLICY_FAILURE); policy SEV: the target's chain
+        validates against the AMD root (BAD_SIGNATURE) and its API version is at least the
+        policy's (POLICY_FAILURE); policy DOMAIN: the target's OCA signs its PDH
+        (BAD_SIGNATURE) and is this platform's OCA (POLICY_FAILURE); the target's PDH is a
+        P-384 point (INVALID_CERTIFICATE; no certificates at all: INVALID_LEN).
+        """
+        if self.state != PlatformState.WORKING:
+            return SendStartResult(SevStatus.INVALID_PLATFORM_STATE)
+        guest = self._guests.get(handle)
+        if guest is None:
+            return SendStartResult(SevStatus.INVALID_GUEST)
+        if guest.state != GuestState.RUNNING:
+            return SendStartResult(SevStatus.INVALID_GUEST_STATE)
+        if guest.policy & POLICY_NOSEND:
+            return SendStartResult(SevStatus.POLICY_FAILURE)
+        if target is None:
+            return SendStartResult(SevStatus.INVALID_LEN)
+        if guest.policy & POLICY_SEV:
+            status = validate_platform(target)
+            if status != SevStatus.SUCCESS:
+                return SendStartResult(status)
+            if not api_version_supported(guest.policy, target.api_major, target.api_minor):
+                return SendStartResult(SevStatus.POLICY_FAILURE)
+        if guest.policy & POLICY_DOMAIN:
+            status = validate_domain(target, self._certs.oca)
+            if status != SevStatus.SUCCESS:
+                return SendStartResult(status)
+        peer = load_public(target.pdh)
+        if peer is None:
+            return SendStartResult(SevStatus.INVALID_CERTIFICATE)
+        blob, keys = create_session(self._rng, self._pdh, peer, guest.policy)
+        guest.channel = keys
+        guest.state = GuestState.SUPDATE
+        return SendStartResult(SevStatus.SUCCESS, guest.policy, self.pdh_public, blob.to_bytes())
+
+    def _send_update(self, handle: int, guest_paddr: int, length: int, vmsa: bool) -> TransportPacket:
+        status, guest = self._check_guest(handle, GuestState.SUPDATE)
+        if status != SevStatus.SUCCESS:
+            return TransportPacket(status)
+        if vmsa and not guest.policy & POLICY_ES:
+            return TransportPacket(SevStatus.UNSUPPORTED)
+        if guest.inactive:
+            return TransportPacket(SevStatus.INACTIVE)
+        if not 0 < length <= SCRATCH_BUF_LEN or length % 16:
+            return TransportPacket(SevStatus.INVALID_LEN)
+        if not _aligned16(guest_paddr) or not self._range_ok(guest_paddr, length):
+            return TransportPacket(SevStatus.INVALID_ADDRESS)
+        plain = self._read_guest(guest, guest_paddr, length)
+        if plain is None:
+            return TransportPacket(SevStatus.HWERROR_PLATFORM)
+        iv = self._rng.randbytes(16)
+        trans = aes128_ctr(guest.channel.tek, iv, plain)
+        mac = transport_mac(CTX_VMSA if vmsa else CTX_DATA, guest.channel.tik, 0, iv, length, trans)
+        return TransportPacket(SevStatus.SUCCESS, PacketHeader(flags=0, iv=iv, mac=mac).to_bytes(), trans)
+
+    def send_update_data(self, handle: int, guest_paddr: int, length: int) -> TransportPacket:
+        """SEND_UPDATE_DATA: guest memory at system PA ``guest_paddr``, decrypted with the
+        guest's key and re-encrypted with TEK (AES-128-CTR, fresh IV), MAC under TIK.
+
+        Checks: WORKING; handle; guest SUPDATE; activated (INACTIVE); ``length`` a positive
+        multiple of 16, at most 0x5000 (INVALID_LEN); ``guest_paddr`` 16-byte aligned and in
+        DRAM (INVALID_ADDRESS).
+        """
+        return self._send_update(handle, guest_paddr, length, vmsa=False)
+
+    def send_update_vmsa(self, handle: int, guest_paddr: int, length: int = VMSA_BYTES) -> TransportPacket:
+        """SEND_UPDATE_VMSA: as SEND_UPDATE_DATA for an ES guest's VMSA (not ES: UNSUPPORTED)."""
+        return self._send_update(handle, guest_paddr, length, vmsa=True)
+
+    def send_finish(self, handle: int) -> SevStatus:
+        """SEND_FINISH: SUPDATE -> SENT; the channel is closed. The guest can no longer be
+        ACTIVATEd here; the hypervisor DEACTIVATEs and DECOMMISSIONs it."""
+        status, guest = self._check_guest(handle, GuestState.SUPDATE)
+        if status != SevStatus.SUCCESS:
+            return status
+        guest.channel = TransportKeys(tek=bytes(16), tik=bytes(16))
+        guest.state = GuestState.SENT
+        return SevStatus.SUCCESS
+
+    def send_cancel(self, handle: int) -> SevStatus:
+        """SEND_CANCEL: SUPDATE -> RUNNING; the channel is closed."""
+        status, guest = self._check_guest(handle, GuestState.SUPDATE)
+        if status != SevStatus.SUCCESS:
+            return status
+        guest.channel = TransportKeys(tek=bytes(16), tik=bytes(16))
+        guest.state = GuestState.RUNNING
+        return SevStatus.SUCCESS
+
+    # -- migration: the target ---------------------------------------------------------------
+
+    def receive_start(self, policy: int, dh_cert: bytes, session: bytes,
+                      handle: int = 0) -> LaunchStartResult:
+        """RECEIVE_START: a new guest in RUPDATE with a fresh VEK (or ``handle``'s, as
+        LAUNCH_START shares keys); INIT -> WORKING.
+
+        Checks as LAUNCH_START with a DH certificate (``dh_cert`` is the sender's PDH from
+        SEND_START): session blob length (INVALID_LEN); the certificate (INVALID_LEN,
+        INVALID_CERTIFICATE); WRAP_MAC and POLICY_MAC (BAD_MEASUREMENT); key sharing; free
+        handle (RESOURCE_LIMIT); ES on a non-ES platform (UNSUPPORTED). Unlike LAUNCH_START,
+        the policy's API version and reserved bits are not checked here (``sev_mcmd.c``).
+        """
+        return self._start_guest(policy & 0xFFFF_FFFF, dh_cert, session, handle, GuestState.RUPDATE)
+
+    def _receive_update(self, handle: int, header: bytes, trans: bytes, guest_paddr: int,
+                        guest_len: int, vmsa: bool) -> SevStatus:
+        status, guest = self._check_guest(handle, GuestState.RUPDATE)
+        if status != SevStatus.SUCCESS:
+            return status
+        if vmsa and not guest.policy & POLICY_ES:
+            return SevStatus.UNSUPPORTED
+        if guest.inactive:
+            return SevStatus.INACTIVE
+        if (not 0 < len(trans) <= SCRATCH_BUF_LEN or guest_len != len(trans) or guest_len % 16
+                or len(header) < PACKET_HEADER_LEN):
+            return SevStatus.INVALID_LEN
+        if not _aligned16(guest_paddr) or not self._range_ok(guest_paddr, guest_len):
+            return SevStatus.INVALID_ADDRESS
+        hdr = PacketHeader.from_bytes(bytes(header[:PACKET_HEADER_LEN]))
+        if hdr.flags & PACKET_FLAG_COMPRESSED:
+            return SevStatus.UNSUPPORTED
+        expected = transport_mac(CTX_VMSA if vmsa else CTX_DATA, guest.channel.tik, hdr.flags, hdr.iv,
+                                 guest_len, trans)
+        if not hmac.compare_digest(expected, hdr.mac):
+            return SevStatus.BAD_MEASUREMENT
+        if vmsa:
+            guest.vmsa_paddr = guest_paddr
+        return self._write_guest(guest, guest_paddr, aes128_ctr(guest.channel.tek, hdr.iv, trans))
+
+    def receive_update_data(self, handle: int, header: bytes, trans: bytes, guest_paddr: int,
+                            guest_len: int) -> SevStatus:
+        """RECEIVE_UPDATE_DATA: check a SEND_UPDATE_DATA packet and write its data at
+        ``guest_paddr`` under this guest's key.
+
+        Checks: WORKING; handle; guest RUPDATE; activated (INACTIVE); ``guest_len`` equal to
+        ``len(trans)``, a positive multiple of 16, at most 0x5000, header 52 bytes
+        (INVALID_LEN); ``guest_paddr`` aligned and in DRAM (INVALID_ADDRESS); compressed
+        flag (UNSUPPORTED); the MAC under TIK (BAD_MEASUREMENT: tampered or replayed into
+        another session).
+        """
+        return self._receive_update(handle, header, trans, guest_paddr, guest_len, vmsa=False)
+
+    def receive_update_vmsa(self, handle: int, header: bytes, trans: bytes, guest_paddr: int,
+                            guest_len: int = VMSA_BYTES) -> SevStatus:
+        """RECEIVE_UPDATE_VMSA: as RECEIVE_UPDATE_DATA for an ES guest's VMSA (not ES: UNSUPPORTED)."""
+        return self._receive_update(handle, header, trans, guest_paddr, guest_len, vmsa=True)
+
+    def receive_finish(self, handle: int) -> SevStatus:
+        """RECEIVE_FINISH: RUPDATE -> RUNNING; a pending ASID becomes valid; channel closed."""
+        status, guest = self._check_guest(handle, GuestState.RUPDATE)
+        if status != SevStatus.SUCCESS:
+            return status
+        if guest.pending:
+            self._enable_asid(guest)
+        guest.channel = TransportKeys(tek=bytes(16), tik=bytes(16))
+        guest.state = GuestState.RUNNING
+        return SevStatus.SUCCESS
+
+    # -- ASIDs -------------------------------------------------------------------------------
 
     def activate(self, handle: int, asid: int) -> SevStatus:
         """ACTIVATE: bind the guest to ``asid`` and load its key into slot ``asid``.
@@ -745,8 +1088,12 @@ class SecureProcessor:
         return status == KeyProgramStatus.PROG_SUCCESS
 
     def _range_ok(self, paddr: int, length: int) -> bool:
-        """The range is a system PA range below the C-bit (``validate_address_range``)."""
-        return paddr >= 0 and paddr + length <= 1 << self._c_bit_pos
+        """The range is a system PA range below the C-bit and inside DRAM
+        (``validate_address_range``)."""
+        limit = 1 << self._c_bit_pos
+        if self.engine.dram.size is not None:
+            limit = min(limit, self.engine.dram.size)
+        return paddr >= 0 and paddr + length <= limit
 
     def _access(self, addr: int, asid: int, data: bytes | None = None) -> bytes | None:
         """One line through the engine; ``None`` if the engine answers an error."""
@@ -782,6 +1129,36 @@ class SecureProcessor:
             out += data
         start = paddr - first
         return bytes(out[start : start + length])
+
+    def _read_guest(self, guest: _Guest, paddr: int, length: int) -> bytes | None:
+        """``length`` bytes at ``paddr`` decrypted with the guest's key (``copy_from_x86_encrypted``)."""
+        c_bit = 1 << self._c_bit_pos
+        out = bytearray()
+        first = paddr - paddr % _LINE
+        for line in range(first, paddr + length, _LINE):
+            self._flush_cpu(line, guest.asid)
+            data = self._access(line | c_bit, guest.asid)
+            if data is None:
+                return None
+            out += data
+        start = paddr - first
+        return bytes(out[start : start + length])
+
+    def _write_host(self, paddr: int, plain: bytes) -> SevStatus:
+        """Write ``plain`` at ``paddr`` as the host would with C = 0 (``copy_to_x86``)."""
+        end = paddr + len(plain)
+        first = paddr - paddr % _LINE
+        for line in range(first, end, _LINE):
+            self._flush_cpu(line, 0)
+            lo, hi = max(paddr, line), min(end, line + _LINE)
+            old = self._access(line, 0) if (lo, hi) != (line, line + _LINE) else bytes(_LINE)
+            if old is None:
+                return SevStatus.HWERROR_PLATFORM
+            data = bytearray(old)
+            data[lo - line : hi - line] = plain[lo - paddr : hi - paddr]
+            if self._access(line, 0, bytes(data)) is None:
+                return SevStatus.HWERROR_PLATFORM
+        return SevStatus.SUCCESS
 
     def _write_guest(self, guest: _Guest, paddr: int, plain: bytes) -> SevStatus:
         """Write ``plain`` at ``paddr`` encrypted under the guest's key (``copy_to_x86_encrypted``).

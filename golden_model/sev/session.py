@@ -44,6 +44,8 @@ __all__ = [
     "MEASUREMENT_LEN",
     "DH_PUBLIC_LEN",
     "CTX_SECRET",
+    "CTX_DATA",
+    "CTX_VMSA",
     "CTX_MEASURE",
     "PACKET_FLAG_COMPRESSED",
     "TransportKeys",
@@ -63,6 +65,8 @@ __all__ = [
     "open_session",
     "measurement_mac",
     "secret_mac",
+    "transport_mac",
+    "create_session",
 ]
 
 SESSION_BLOB_LEN = 128
@@ -72,6 +76,8 @@ DH_PUBLIC_LEN = 97
 
 # Channel contexts, the first byte of every channel HMAC (SEV_CHANNEL_CTX_*).
 CTX_SECRET = 0x01
+CTX_DATA = 0x02
+CTX_VMSA = 0x03
 CTX_MEASURE = 0x04
 
 # FLAGS bit 0 marks a compressed packet; the firmware refuses compressed LAUNCH_SECRET
@@ -261,15 +267,19 @@ def measurement_mac(
     return _hmac(tik, msg)
 
 
-def secret_mac(tik: bytes, flags: int, iv: bytes, guest_len: int, trans: bytes, measure: bytes) -> bytes:
-    """The LAUNCH_SECRET packet MAC (``sev_channel_hmac`` with context SECRET).
+def transport_mac(ctx: int, tik: bytes, flags: int, iv: bytes, guest_len: int, trans: bytes,
+                  measure: bytes = b"") -> bytes:
+    """A channel packet's MAC (``sev_channel_hmac``): ``HMAC-SHA256(TIK; ctx || u32le(FLAGS) ||
+    IV || u32le(guest_len) || u32le(len(trans)) || TRANS [|| MEASURE])``.
 
-    ``guest_len`` is the length the secret has in guest memory (the firmware's
-    "uncompressed size"), hashed before ``len(trans)``; ``measure`` is the 32-byte MAC part of
-    the launch measurement, so a secret is bound to one launch.
+    ``ctx`` is CTX_SECRET (LAUNCH_SECRET, which also hashes the launch MEASURE), CTX_DATA
+    (SEND/RECEIVE_UPDATE_DATA) or CTX_VMSA. The Genoa firmware computes the migration MAC with
+    ``aesctr_hmac256_encrypt`` over an AAD structure holding the same fields; its exact byte
+    layout was not re-verified, so the model uses this one order for every context
+    (unverified for CTX_DATA / CTX_VMSA).
     """
     msg = (
-        bytes([CTX_SECRET])
+        bytes([ctx])
         + struct.pack("<I", flags)
         + iv
         + struct.pack("<II", guest_len, len(trans))
@@ -277,3 +287,27 @@ def secret_mac(tik: bytes, flags: int, iv: bytes, guest_len: int, trans: bytes, 
         + measure
     )
     return _hmac(tik, msg)
+
+
+def secret_mac(tik: bytes, flags: int, iv: bytes, guest_len: int, trans: bytes, measure: bytes) -> bytes:
+    """The LAUNCH_SECRET packet MAC (``sev_channel_hmac`` with context SECRET).
+
+    ``guest_len`` is the length the secret has in guest memory (the firmware's
+    "uncompressed size"), hashed before ``len(trans)``; ``measure`` is the 32-byte MAC part of
+    the launch measurement, so a secret is bound to one launch.
+    """
+    return transport_mac(CTX_SECRET, tik, flags, iv, guest_len, trans, measure)
+
+
+def create_session(rng: Random, own: ec.EllipticCurvePrivateKey, peer: ec.EllipticCurvePublicKey,
+                   policy: int) -> tuple[SessionBlob, TransportKeys]:
+    """The client side of a channel (``sev_channel_open_client``, used by SEND_START and by the
+    guest owner): fresh random TEK, TIK and nonce, wrapped for ``peer`` with KEK/KIK derived
+    from ECDH(own, peer); POLICY_MAC under the new TIK."""
+    keys = TransportKeys(tek=rng.randbytes(16), tik=rng.randbytes(16))
+    nonce, wrap_iv = rng.randbytes(16), rng.randbytes(16)
+    master = derive_master_secret(ecdh_z(own, peer), nonce)
+    wrap_tk, wrap_mac = wrap_transport_keys(keys, master, wrap_iv)
+    blob = SessionBlob(nonce=nonce, wrap_tk=wrap_tk, wrap_iv=wrap_iv, wrap_mac=wrap_mac,
+                       policy_mac=policy_mac(policy, keys.tik))
+    return blob, keys

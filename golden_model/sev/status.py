@@ -8,10 +8,12 @@ platform states) and AMD's published firmware ``sev_guest.h`` (guest states).
 
 from enum import IntEnum
 
+from golden_model.named_enum import NamedIntEnum
+
 __all__ = ["SevStatus", "SevCommand", "PlatformState", "GuestState"]
 
 
-class SevStatus(IntEnum):
+class SevStatus(NamedIntEnum):
     """Status word the firmware writes into CMDRESP[15:0] when a command completes.
 
     Codes 0x19-0x28 belong to SEV-SNP and are not modelled.
@@ -48,8 +50,9 @@ class SevCommand(IntEnum):
     """Command IDs written to CMDRESP[23:16] (``enum sev_cmd``; SNP IDs omitted).
 
     The model implements INIT, SHUTDOWN, PLATFORM_STATUS, PDH_CERT_EXPORT, DF_FLUSH,
-    DECOMMISSION, ACTIVATE, DEACTIVATE, GUEST_STATUS and the LAUNCH_* commands except
-    LAUNCH_UPDATE_VMSA; the others answer INVALID_COMMAND through the mailbox dispatcher.
+    DECOMMISSION, ACTIVATE, DEACTIVATE, GUEST_STATUS, the LAUNCH_* commands (not
+    ATTESTATION_REPORT), SEND_*, RECEIVE_* and DBG_*; the others answer INVALID_COMMAND
+    through the mailbox dispatcher.
     """
 
     # Platform commands.
@@ -91,7 +94,7 @@ class SevCommand(IntEnum):
     DBG_ENCRYPT = 0x061
 
 
-class PlatformState(IntEnum):
+class PlatformState(NamedIntEnum):
     """Platform state as PLATFORM_STATUS reports it."""
 
     UNINIT = 0
@@ -99,7 +102,7 @@ class PlatformState(IntEnum):
     WORKING = 2
 
 
-class GuestState(IntEnum):
+class GuestState(NamedIntEnum):
     """Guest state as GUEST_STATUS reports it (0 also means "no such guest")."""
 
     UNINIT = 0

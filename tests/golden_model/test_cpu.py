@@ -138,3 +138,20 @@ def test_virtual_access_across_pages():
 
 def test_cpu_repr():
     assert "Cache" in repr(Cpu(intel_tme_platform()[0]))
+
+
+def test_guest_without_a_key_faults_on_its_first_private_access():
+    # Before, the store sat in the cache and its write-back failed silently (NO_KEY).
+    from golden_model.cpu import GuestFault
+
+    eng, cpu = amd_sme_platform()
+    guest = cpu.new_guest(5)  # ASID 5 was never given a key
+    guest.map_gpa(0x1000, cpu.alloc_frame())
+    with pytest.raises(GuestFault, match="ASID 5.*NO_KEY"):
+        guest.write_gpa(0x1000, b"lost?", private=True)
+    assert not cpu.cache.contains(0x1000, asid=5) and cpu.cache.errors == []
+    guest.write_gpa(0x1000, b"shared is fine", private=False)  # C=0, ASID 0
+    assert guest.read_gpa(0x1000, 14, private=False) == b"shared is fine"
+    eng.key_program(KeyProgramCommand(5, Command.SET_KEY_RANDOM))
+    guest.write_gpa(0x1000, b"now keyed", private=True)
+    assert guest.read_gpa(0x1000, 9) == b"now keyed"

@@ -35,3 +35,29 @@ def test_bad_addresses():
         Dram().write(0x20, bytes(64))
     with pytest.raises(ValueError):
         Dram().poke(0, bytes(10))
+
+
+def test_sized_dram_refuses_beyond_its_end():
+    from golden_model.dram import AddressBeyondDram
+
+    d = Dram(size=4096)
+    d.write(4096 - 64, b"\x01" * 64)
+    for op in (lambda: d.read(4096), lambda: d.write(4096, bytes(64)), lambda: d.peek(1 << 40)):
+        with pytest.raises(AddressBeyondDram):
+            op()
+    with pytest.raises(ValueError):
+        Dram(size=100)
+    assert Dram().size is None
+
+
+def test_write_image_puts_each_byte_at_its_address(tmp_path):
+    d = Dram()
+    d.poke(0x40, b"A" * 64)
+    d.poke(0x1000, b"B" * 64)
+    path = tmp_path / "img"
+    assert d.write_image(path) == 0x1040
+    raw = path.read_bytes()
+    assert len(raw) == 0x1040 and raw[:0x40] == bytes(0x40)
+    assert raw[0x40:0x80] == b"A" * 64 and raw[0x80:0x1000] == bytes(0x1000 - 0x80)
+    assert raw[0x1000:] == b"B" * 64
+    assert Dram().write_image(tmp_path / "empty") == 0 and (tmp_path / "empty").read_bytes() == b""

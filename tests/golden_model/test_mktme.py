@@ -135,3 +135,85 @@ def test_keyid_carving():
     assert with_keyid(0x1000, 63, 6, 48) == 63 << 42 | 0x1000
     with pytest.raises(ValueError):
         with_keyid(0, 64, 6, 48)
+
+
+# IA32_TME_ACTIVATE write rules (facts §3.3) -------------------------------------------------
+
+def _fresh() -> Engine:
+    return Engine(entropy=EntropySource(seed=2))
+
+
+def test_any_successful_wrmsr_locks_even_with_enable_clear():
+    eng = _fresh()
+    wrmsr(eng, IA32_TME_ACTIVATE, 0)  # TME off, but the MSR is now locked
+    assert rdmsr(eng, IA32_TME_ACTIVATE) == TME_ACTIVATE_LOCK
+    with pytest.raises(GeneralProtectionFault, match="locked"):
+        wrmsr(eng, IA32_TME_ACTIVATE, ACTIVATE)
+    with pytest.raises(GeneralProtectionFault):
+        wrmsr(eng, IA32_TME_EXCLUDE_MASK, 0xFFFF_F000 | 1 << 11)
+    assert rdmsr(eng, IA32_TME_ACTIVATE) == TME_ACTIVATE_LOCK
+
+
+def test_lock_bit_written_is_ignored_and_set_anyway():
+    eng = _fresh()
+    wrmsr(eng, IA32_TME_ACTIVATE, ACTIVATE & ~TME_ACTIVATE_LOCK)
+    assert rdmsr(eng, IA32_TME_ACTIVATE) == ACTIVATE
+
+
+@pytest.mark.parametrize("value, reason", [
+    (4 << 32, "KEYID_BITS > 0 with ENABLE clear"),
+    (TME_ACTIVATE_ENABLE | 1 << 60, "undefined MK_TME_CRYPTO_ALGS"),
+    (TME_ACTIVATE_ENABLE | 1 << 51, "undefined MK_TME_CRYPTO_ALGS"),
+    (TME_ACTIVATE_ENABLE | 1 << 4, "INVALID"),  # TME policy 0001: not in CAPABILITY
+    (TME_ACTIVATE_ENABLE | 1 << 9, "INVALID"),  # reserved
+    (TME_ACTIVATE_ENABLE | 7 << 32 | 1 << 48, "INVALID"),  # above MK_TME_MAX_KEYID_BITS (6)
+])
+def test_refused_tme_activate_writes_fault_and_change_nothing(value, reason):
+    eng = _fresh()
+    with pytest.raises(GeneralProtectionFault, match=reason):
+        wrmsr(eng, IA32_TME_ACTIVATE, value)
+    assert rdmsr(eng, IA32_TME_ACTIVATE) == 0  # not locked: a correct write still works
+    wrmsr(eng, IA32_TME_ACTIVATE, ACTIVATE)
+    assert rdmsr(eng, IA32_TME_ACTIVATE) == ACTIVATE
+
+
+def test_defined_algorithm_bits_are_accepted():
+    eng = _fresh()
+    wrmsr(eng, IA32_TME_ACTIVATE, TME_ACTIVATE_ENABLE | 0b111 << 48)
+    assert rdmsr(eng, IA32_TME_ACTIVATE) >> 48 == 0b111
+
+
+def test_rng_failure_neither_enables_nor_locks():
+    eng = _fresh()
+    eng.entropy.fail_next()
+    wrmsr(eng, IA32_TME_ACTIVATE, ACTIVATE)  # no fault: the write completes, TME stays off
+    assert rdmsr(eng, IA32_TME_ACTIVATE) == 0
+    wrmsr(eng, IA32_TME_ACTIVATE, ACTIVATE)
+    assert rdmsr(eng, IA32_TME_ACTIVATE) == ACTIVATE
+
+
+@pytest.mark.parametrize("mask, ok", [
+    (0, True),
+    (0xFFFF_FFF0_0000 | 1 << 11, True),   # bits 47..20: a 1 MiB region
+    (0xFFFF_FFFF_F000, True),              # one page
+    (0xFFFF_FF0F_0000 | 1 << 11, False),  # a hole at bits 20..23
+    (0xFF00_FFF0_0000 | 1 << 11, False),  # a hole in the middle
+    (0x0000_FFF0_0000 | 1 << 11, False),  # does not start at MAXPHYADDR-1
+])
+def test_exclude_mask_must_be_contiguous(mask, ok):
+    eng = _fresh()
+    if ok:
+        wrmsr(eng, IA32_TME_EXCLUDE_MASK, mask)
+        assert rdmsr(eng, IA32_TME_EXCLUDE_MASK) == mask
+    else:
+        with pytest.raises(GeneralProtectionFault, match="contiguous"):
+            wrmsr(eng, IA32_TME_EXCLUDE_MASK, mask)
+        assert rdmsr(eng, IA32_TME_EXCLUDE_MASK) == 0
+
+
+def test_the_engine_port_keeps_its_own_rules():
+    # The configuration port is a hardware port (architecture §6, mirrored by the RTL): LOCK is
+    # a field the writer sets; the instruction rules above live in wrmsr only.
+    eng = _fresh()
+    assert eng.config_write(ConfigReg.TME_ACTIVATE, 0) == 0
+    assert eng.config_write(ConfigReg.TME_ACTIVATE, ACTIVATE & ~TME_ACTIVATE_LOCK) == 0

@@ -2,6 +2,9 @@
 
 import importlib.util
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -43,6 +46,79 @@ def test_empty_and_missing_files(tmp_path, capsys):
     assert "no vectors" in capsys.readouterr().err
     assert kat.main([str(tmp_path / "nope.jsonl")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def _one_line(capsys, needle):
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: ") and needle in err, err
+
+
+def test_non_utf8_file_names_the_line(tmp_path, capsys):
+    path = tmp_path / "v.jsonl"
+    path.write_bytes(json.dumps(GOOD).encode() + b"\n{\"key1\": \"\xff\xfe\"}\n")
+    assert kat.main([str(path)]) == 2
+    _one_line(capsys, "line 2: not UTF-8 text (byte 0xff at column 11)")
+
+
+def test_deeply_nested_json_names_the_line(tmp_path, capsys):
+    path = tmp_path / "v.jsonl"
+    path.write_text(json.dumps(GOOD) + "\n" + "[" * 200_000 + "]" * 200_000 + "\n")
+    assert kat.main([str(path)]) == 2
+    _one_line(capsys, "line 2: JSON nested too deeply")
+
+
+@pytest.mark.parametrize("n, needle", [("-1", "between 1 and"), ("0", "between 1 and"),
+                                       ("10000001", "between 1 and"), ("ten", "must be an integer")])
+def test_make_vectors_bad_count(tmp_path, capsys, n, needle):
+    out = tmp_path / "v.jsonl"
+    assert kat.main(["--make-vectors", n, str(out)]) == 2
+    _one_line(capsys, needle)
+    assert not out.exists()
+
+
+def test_make_vectors_into_a_missing_directory(tmp_path, capsys):
+    assert kat.main(["--make-vectors", "2", str(tmp_path / "nope" / "v.jsonl")]) == 2
+    _one_line(capsys, "cannot write")
+
+
+@pytest.mark.parametrize("argv, needle", [([], "a vector FILE"), (["--sim", "ghdl", "x"], "invalid choice"),
+                                          (["--seed", "x", "f"], "invalid int"),
+                                          (["a", "b"], "unrecognized")])
+def test_argument_errors_are_one_line(capsys, argv, needle):
+    assert kat.main(argv) == 2
+    _one_line(capsys, needle)
+
+
+BLOCK_SIM_EXTRA = (
+    "import runpy, sys\n"
+    "for m in ('cocotb', 'pyuvm', 'cocotb_coverage', 'filelock'):\n"
+    "    sys.modules[m] = None  # as if the sim extra were not installed\n"
+    "mod = sys.argv[1]\n"
+    "sys.argv = [mod] + sys.argv[2:]\n"
+    "runpy.run_module(mod, run_name='__main__', alter_sys=True)\n"
+)
+
+
+@pytest.mark.parametrize("module, args", [("sim.kat", ["VECTORS"]), ("sim.regress", ["--list"])])
+def test_without_the_sim_extra_names_it(tmp_path, module, args):
+    vectors = tmp_path / "v.jsonl"
+    vectors.write_text(json.dumps(GOOD) + "\n")
+    argv = [str(vectors) if a == "VECTORS" else a for a in args]
+    proc = subprocess.run([sys.executable, "-c", BLOCK_SIM_EXTRA, module, *argv], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "the 'sim' extra" in proc.stderr and "pip install" in proc.stderr
+
+
+def test_closed_stdout_pipe(tmp_path):
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "sim.kat", "--make-vectors", "1", str(tmp_path / "v")],
+                              stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "pipe closed" in proc.stderr
 
 
 def test_make_vectors_round_trip_and_agree_with_golden_model(tmp_path):
