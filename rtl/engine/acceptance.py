@@ -1,0 +1,164 @@
+"""Request acceptance: address decode, the order-queue entry, the key read and the tweak start.
+
+In the acceptance cycle (A) the :class:`~rtl.engine.decode.AddressDecoder` classifies the
+request with the live configuration and slot states; the request enters the order queue
+(every request, errors included, in acceptance order), a read gets a free DRAM tag, an
+encrypted write's plaintext enters the write path, and the key memory read is issued for the
+decoded slot. In A+1 the keys arrive and an encrypted request starts its tweak
+T_0 = AES_K2(i); the data key (K1 for a write, K1's last round key for a read) rides along as
+the tweak's tag, so the request never looks at the key table again (the atomicity rule).
+"""
+
+from amaranth import Module, Mux, Signal
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from .decode import AddressDecoder
+from .layouts import (
+    LINE_BITS,
+    SLOT_KEYS_LAYOUT,
+    OrderKind,
+    RspError,
+    SlotState,
+    config_layout,
+    order_entry_layout,
+    tweak_tag_layout,
+    up_req_layout,
+)
+
+__all__ = ["RequestAcceptance", "tweak_request_layout"]
+
+
+def tweak_request_layout(pa_width=48, dram_tag_width=5):
+    """The tweak unit's input: tweak value ``index``, tweak ``key`` (K2), sideband ``tag``."""
+    return data.StructLayout({"index": pa_width, "key": 128,
+                              "tag": tweak_tag_layout(dram_tag_width)})
+
+
+class RequestAcceptance(wiring.Component):
+    """Accepts upstream requests into the engine's queues.
+
+    Parameters
+    ----------
+    slots, keyid_bits_max, pa_width, c_bit_pos, asid_width, addr_width : int
+        Address-decode parameters (docs/architecture.md §3).
+    tag_width, dram_tag_width : int
+        Upstream and DRAM tag widths.
+
+    Members
+    -------
+    up_req : ``In(stream.Signature(up_req_layout(...)))``
+        The engine's upstream request port.
+    config, slot_states : ``In``
+        Live configuration and slot states (from the key table).
+    order : ``Out(stream.Signature(order_entry_layout(...)))``
+        Every accepted request, in acceptance order.
+    write_data : ``Out(stream.Signature(LINE_BITS))``
+        Plaintext of encrypted writes, in acceptance order.
+    read_alloc : ``Out(stream.Signature({"encrypted", "tag"}))``
+        A DRAM tag for a read (:class:`~rtl.engine.read_tags.ReadTagTable` ``alloc``).
+    read_alloc_tag : ``In(dram_tag_width)``
+        The tag ``read_alloc`` would get.
+    key_addr, key_en : ``Out``
+        Key-memory read of the decoded slot, in the acceptance cycle.
+    keys : ``In(SLOT_KEYS_LAYOUT)``
+        The keys read, one cycle later.
+    tweak : ``Out(stream.Signature(tweak_request_layout(...), always_ready=True))``
+        The tweak request of an encrypted request, one cycle after its acceptance.
+    """
+
+    def __init__(self, *, slots=64, keyid_bits_max=6, pa_width=48, c_bit_pos=47, asid_width=6,
+                 addr_width=64, tag_width=8, dram_tag_width=5):
+        self.decoder = AddressDecoder(slots=slots, keyid_bits_max=keyid_bits_max,
+                                      pa_width=pa_width, c_bit_pos=c_bit_pos,
+                                      asid_width=asid_width, addr_width=addr_width)
+        self.pa_width = pa_width
+        self.dram_tag_width = dram_tag_width
+        super().__init__({
+            "up_req": In(stream.Signature(up_req_layout(addr_width, asid_width, tag_width))),
+            "config": In(config_layout(pa_width)),
+            "slot_states": In(data.ArrayLayout(SlotState, slots)),
+            "order": Out(stream.Signature(order_entry_layout(pa_width, tag_width,
+                                                             dram_tag_width))),
+            "write_data": Out(stream.Signature(LINE_BITS)),
+            "read_alloc": Out(stream.Signature(data.StructLayout(
+                {"encrypted": 1, "tag": tag_width}))),
+            "read_alloc_tag": In(dram_tag_width),
+            "key_addr": Out(range(slots)),
+            "key_en": Out(1),
+            "keys": In(SLOT_KEYS_LAYOUT),
+            "tweak": Out(stream.Signature(tweak_request_layout(pa_width, dram_tag_width),
+                                          always_ready=True)),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.decode = dec = self.decoder
+        req = self.up_req.payload
+        m.d.comb += [
+            dec.addr.eq(req.addr),
+            dec.asid.eq(req.asid),
+            dec.config.eq(self.config),
+            dec.slot_states.eq(self.slot_states),
+        ]
+
+        is_error = dec.error != RspError.OK
+        is_write = req.write
+        encrypted = dec.encrypt & ~is_error
+        is_read = ~is_error & ~is_write
+        ready = (self.order.ready & (~is_read | self.read_alloc.ready)
+                 & ~(encrypted & is_write & ~self.write_data.ready))
+        accept = Signal()
+        m.d.comb += [self.up_req.ready.eq(ready), accept.eq(self.up_req.valid & ready)]
+
+        kind = Signal(OrderKind)
+        with m.If(is_error):
+            m.d.comb += kind.eq(OrderKind.ERROR)
+        with m.Elif(~is_write):
+            m.d.comb += kind.eq(OrderKind.READ)
+        with m.Elif(encrypted):
+            m.d.comb += kind.eq(OrderKind.WRITE_ENCRYPTED)
+        with m.Else():
+            m.d.comb += kind.eq(OrderKind.WRITE_PLAIN)
+
+        entry = self.order.payload
+        m.d.comb += [
+            self.order.valid.eq(accept),
+            entry.kind.eq(kind),
+            entry.addr.eq(dec.dram_addr),
+            entry.dram_tag.eq(Mux(is_read, self.read_alloc_tag, 0)),
+            entry.tag.eq(req.tag),
+            entry.error.eq(dec.error),
+            # Only a plaintext write's data is ever sent from the order queue.
+            entry.data.eq(Mux(kind == OrderKind.WRITE_PLAIN, req.data, 0)),
+            self.write_data.valid.eq(accept & (kind == OrderKind.WRITE_ENCRYPTED)),
+            self.write_data.payload.eq(req.data),
+            self.read_alloc.valid.eq(accept & is_read),
+            self.read_alloc.payload.encrypted.eq(encrypted),
+            self.read_alloc.payload.tag.eq(req.tag),
+            self.key_addr.eq(dec.slot),
+            self.key_en.eq(accept & encrypted),
+        ]
+
+        # A+1: the keys are here; start the tweak.
+        started = Signal()
+        started_write = Signal()
+        started_index = Signal(self.pa_width)
+        started_dram_tag = Signal(self.dram_tag_width)
+        m.d.sync += [
+            started.eq(accept & encrypted),
+            started_write.eq(is_write),
+            started_index.eq(dec.dram_addr),
+            started_dram_tag.eq(self.read_alloc_tag),
+        ]
+        keys = self.keys
+        tweak = self.tweak.payload
+        m.d.comb += [
+            self.tweak.valid.eq(started),
+            tweak.index.eq(started_index),
+            tweak.key.eq(keys.k2),
+            tweak.tag.write.eq(started_write),
+            tweak.tag.dram_tag.eq(started_dram_tag),
+            tweak.tag.key.eq(Mux(started_write, keys.k1, keys.k1_last)),
+        ]
+        return m
