@@ -7,6 +7,12 @@ encrypted write's plaintext enters the write path, and the key memory read is is
 decoded slot. In A+1 the keys arrive and an encrypted request starts its tweak
 T_0 = AES_K2(i); the data key (K1 for a write, K1's last round key for a read) rides along as
 the tweak's tag, so the request never looks at the key table again (the atomicity rule).
+
+``up_req.ready`` depends on the engine's state only, never on the request offered (no
+combinational path from ``up_req`` to ``up_req_ready``): it asks for room for a request of any
+kind (an order-queue entry, a free DRAM tag, room in the write path) and for the tweak unit to
+have taken the previous tweak request. While the tweak unit refuses a request, the request and
+its keys (the key memory's read data, held while no key read is issued) wait in place.
 """
 
 from amaranth import Module, Mux, Signal
@@ -63,8 +69,9 @@ class RequestAcceptance(wiring.Component):
         Key-memory read of the decoded slot, in the acceptance cycle.
     keys : ``In(SLOT_KEYS_LAYOUT)``
         The keys read, one cycle later.
-    tweak : ``Out(stream.Signature(tweak_request_layout(...), always_ready=True))``
-        The tweak request of an encrypted request, one cycle after its acceptance.
+    tweak : ``Out(stream.Signature(tweak_request_layout(...)))``
+        The tweak request of an encrypted request, from one cycle after its acceptance until
+        the tweak unit takes it.
     """
 
     def __init__(self, *, slots=64, keyid_bits_max=6, pa_width=48, c_bit_pos=47, asid_width=6,
@@ -87,8 +94,7 @@ class RequestAcceptance(wiring.Component):
             "key_addr": Out(range(slots)),
             "key_en": Out(1),
             "keys": In(SLOT_KEYS_LAYOUT),
-            "tweak": Out(stream.Signature(tweak_request_layout(pa_width, dram_tag_width),
-                                          always_ready=True)),
+            "tweak": Out(stream.Signature(tweak_request_layout(pa_width, dram_tag_width))),
         })
 
     def elaborate(self, platform):
@@ -106,8 +112,11 @@ class RequestAcceptance(wiring.Component):
         is_write = req.write
         encrypted = dec.encrypt & ~is_error
         is_read = ~is_error & ~is_write
-        ready = (self.order.ready & (~is_read | self.read_alloc.ready)
-                 & ~(encrypted & is_write & ~self.write_data.ready))
+        # A tweak request the tweak unit has not taken yet.
+        tweak_waiting = Signal()
+        # Room for a request of any kind: the decoded request never reaches `ready`.
+        ready = (self.order.ready & self.read_alloc.ready & self.write_data.ready
+                 & ~(tweak_waiting & ~self.tweak.ready))
         accept = Signal()
         m.d.comb += [self.up_req.ready.eq(ready), accept.eq(self.up_req.valid & ready)]
 
@@ -140,25 +149,26 @@ class RequestAcceptance(wiring.Component):
             self.key_en.eq(accept & encrypted),
         ]
 
-        # A+1: the keys are here; start the tweak.
-        started = Signal()
-        started_write = Signal()
-        started_index = Signal(self.pa_width)
-        started_dram_tag = Signal(self.dram_tag_width)
-        m.d.sync += [
-            started.eq(accept & encrypted),
-            started_write.eq(is_write),
-            started_index.eq(dec.dram_addr),
-            started_dram_tag.eq(self.read_alloc_tag),
-        ]
+        # A+1: the keys are here; offer the tweak request until the tweak unit takes it. No
+        # request is accepted meanwhile, so no key read replaces the keys it needs.
+        waiting_write = Signal()
+        waiting_index = Signal(self.pa_width)
+        waiting_dram_tag = Signal(self.dram_tag_width)
+        with m.If(~tweak_waiting | self.tweak.ready):
+            m.d.sync += [
+                tweak_waiting.eq(accept & encrypted),
+                waiting_write.eq(is_write),
+                waiting_index.eq(dec.dram_addr),
+                waiting_dram_tag.eq(self.read_alloc_tag),
+            ]
         keys = self.keys
         tweak = self.tweak.payload
         m.d.comb += [
-            self.tweak.valid.eq(started),
-            tweak.index.eq(started_index),
+            self.tweak.valid.eq(tweak_waiting),
+            tweak.index.eq(waiting_index),
             tweak.key.eq(keys.k2),
-            tweak.tag.write.eq(started_write),
-            tweak.tag.dram_tag.eq(started_dram_tag),
-            tweak.tag.key.eq(Mux(started_write, keys.k1, keys.k1_last)),
+            tweak.tag.write.eq(waiting_write),
+            tweak.tag.dram_tag.eq(waiting_dram_tag),
+            tweak.tag.key.eq(Mux(waiting_write, keys.k1, keys.k1_last)),
         ]
         return m

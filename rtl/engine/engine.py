@@ -80,6 +80,12 @@ class MEEngine(wiring.Component):
     write_depth : int, optional
         Encrypted writes waiting for their tweak (plaintext + T_0/K1 queues). Default: enough
         for full write rate (8 for lanes=1).
+    tweak_unit : callable, optional
+        Builds the tweak unit: called with the keyword arguments of
+        :class:`~rtl.engine.tweak.TweakUnit` (``index_width``, ``tag_width``,
+        ``regs_per_round``, ``sbox``); the result needs TweakUnit's signature and a ``latency``
+        property. Its ``i.ready`` may be low (a folded unit taking one request every few
+        cycles); the engine then holds the request and stops accepting meanwhile.
 
     Members
     -------
@@ -97,7 +103,7 @@ class MEEngine(wiring.Component):
 
     def __init__(self, *, slots=64, keyid_bits_max=6, pa_width=48, c_bit_pos=47, asid_width=6,
                  addr_width=64, tag_width=8, dram_tag_width=5, lanes=1, regs_per_round=1,
-                 order_depth=None, write_depth=None, sbox=DEFAULT_SBOX):
+                 order_depth=None, write_depth=None, sbox=DEFAULT_SBOX, tweak_unit=TweakUnit):
         if lanes not in LANES:
             self._MustUse__silence = True  # never elaborated
             raise ValueError(f"lanes must be 1, 2 or 4, not {lanes!r}")
@@ -114,9 +120,9 @@ class MEEngine(wiring.Component):
         self.regs_per_round = regs_per_round
         self.sbox = check_sbox_impl(sbox, owner=self)
         beats = 4 // lanes
-        self.tweak = TweakUnit(index_width=pa_width,
-                               tag_width=tweak_tag_layout(dram_tag_width).size,
-                               regs_per_round=regs_per_round, sbox=self.sbox)
+        self.tweak = tweak_unit(index_width=pa_width,
+                                tag_width=tweak_tag_layout(dram_tag_width).size,
+                                regs_per_round=regs_per_round, sbox=self.sbox)
         self.encrypt_path = EncryptPath(lanes=lanes, regs_per_round=regs_per_round,
                                         sbox=self.sbox)
         self.decrypt_path = DecryptPath(tag_width=tag_width, dram_tag_width=dram_tag_width,
@@ -193,6 +199,7 @@ class MEEngine(wiring.Component):
         # Tweaks: a write's goes to the write path, a read's into its read context.
         m.d.comb += [
             tweak.i.valid.eq(acceptance.tweak.valid),
+            acceptance.tweak.ready.eq(tweak.i.ready),
             tweak.i.payload.index.eq(acceptance.tweak.payload.index),
             tweak.i.payload.key.eq(acceptance.tweak.payload.key),
             tweak.i.payload.tag.eq(acceptance.tweak.payload.tag),
@@ -225,6 +232,8 @@ class MEEngine(wiring.Component):
             decrypt_path.rsp_up_tag.eq(read_tags.rsp_up_tag),
             read_tags.release.eq(decrypt_path.release),
             read_tags.context_tag.eq(decrypt_path.context_tag),
+            decrypt_path.context_tag_ready.eq(read_tags.context_tag_ready),
+            read_tags.context_read.eq(decrypt_path.context_read),
             decrypt_path.context_data.eq(read_tags.context_data),
             self.err_dram_rsp_tag.eq(decrypt_path.err_dram_rsp_tag),
         ]

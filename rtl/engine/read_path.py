@@ -1,20 +1,26 @@
 """The read (decrypt) path: DRAM responses in, plaintext lines out to the response arbiter.
 
-A DRAM response is looked up by its tag in the :class:`~rtl.engine.read_tags.ReadTagTable`.
-A response whose tag has no read out at the DRAM is consumed at once and dropped, and sets the
-sticky ``err_dram_rsp_tag``; one whose context is not written yet waits (``dram_rsp.ready``
-low). A plaintext line goes to the plaintext-response queue. An encrypted line's first beat
-enters the ``lanes`` decrypt pipelines in the cycle of its DRAM response transfer, the other
-beats follow from a shift register on the next cycles, so the pipelines see a beat every cycle
-when lines arrive back to back. The assembler XORs ``T_j`` (carried in the pipeline tag) back
-in; the decrypted line is offered upstream in the cycle its last beat leaves the pipelines
-(cut-through) and goes into the decrypted-line queue only when it is not taken at once.
+The ``dram_rsp`` port is registered: a response is taken into the *head* register (or, while
+the head is busy, into a second *skid* register), so ``dram_rsp.ready`` is a register output
+that never depends on the response offered, and the decrypt pipelines start at registers. The
+head is looked up by its tag in the :class:`~rtl.engine.read_tags.ReadTagTable`, whose
+context memory is read in the same edge that loads the head:
+
+- a response whose tag has no read out at the DRAM is dropped and sets the sticky
+  ``err_dram_rsp_tag``;
+- a plaintext line is offered upstream from the head (one cycle after the DRAM response);
+- an encrypted line's first beat enters the ``lanes`` decrypt pipelines in the cycle after
+  its DRAM response (once its context is written: a context written after the head loaded is
+  read again), the other beats on the next cycles, so the pipelines see a beat every cycle
+  when lines arrive back to back. The assembler XORs ``T_j`` (carried in the pipeline tag)
+  back in; the decrypted line is offered upstream in the cycle its last beat leaves the
+  pipelines (cut-through) and goes into the decrypted-line queue only when not taken at once.
 
 The pipelines cannot stall, so a line enters them only with a place reserved in the
 decrypted-line queue (a credit counter of the lines inside the pipelines).
 """
 
-from amaranth import Cat, Const, Module, Mux, Signal
+from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -45,16 +51,16 @@ class DecryptPath(wiring.Component):
     Members
     -------
     dram_rsp : ``In(stream.Signature(dram_rsp_layout(dram_tag_width)))``
-        The engine's DRAM response port.
+        The engine's DRAM response port; ``ready`` is a register.
     rsp_tag, rsp_known, rsp_context_ready, rsp_encrypted, rsp_up_tag, release :
         Look-up of the response tag in the read-tag table (see
         :class:`~rtl.engine.read_tags.ReadTagTable`; directions flipped).
-    context_tag, context_data :
-        Context look-up for the line entering the pipelines.
+    context_tag, context_tag_ready, context_read, context_data :
+        Context read for the head (see :class:`~rtl.engine.read_tags.ReadTagTable`).
     decrypted : ``Out(stream.Signature(up_rsp_layout(tag_width)))``
         Decrypted lines (``error`` OK).
     plain : ``Out(stream.Signature(up_rsp_layout(tag_width)))``
-        Plaintext lines (``error`` OK).
+        Plaintext lines (``error`` OK), offered from the head register.
     err_dram_rsp_tag : ``Out(1)``
         Sticky: a DRAM response arrived whose tag has no read out at the DRAM.
     """
@@ -79,6 +85,8 @@ class DecryptPath(wiring.Component):
             "rsp_up_tag": In(tag_width),
             "release": Out(1),
             "context_tag": Out(dram_tag_width),
+            "context_tag_ready": In(1),
+            "context_read": Out(1),
             "context_data": In(READ_CONTEXT_LAYOUT),
             "decrypted": Out(stream.Signature(up_rsp_layout(tag_width))),
             "plain": Out(stream.Signature(up_rsp_layout(tag_width))),
@@ -97,76 +105,84 @@ class DecryptPath(wiring.Component):
         line_layout = data.StructLayout({"tag": self.tag_width, "data": LINE_BITS})
         m.submodules.decrypted_lines = decrypted_lines = StreamQueue(line_layout,
                                                                      self.line_queue_depth)
-        m.submodules.plain_lines = plain_lines = StreamQueue(line_layout, 2)
         for i, pipe in enumerate(self.pipelines):
             m.submodules[lane_name("decrypt_aes", i, lanes)] = pipe
 
+        # Response registers: head (being processed) and skid (taken while the head was busy).
         rsp = self.dram_rsp
-        m.d.comb += self.rsp_tag.eq(rsp.payload.tag)
-        rsp_fire = rsp.valid & rsp.ready
-        known_fire = rsp_fire & self.rsp_known
-        m.d.comb += self.release.eq(known_fire)
-        with m.If(rsp.valid & ~self.rsp_known):
+        rsp_layout = rsp.payload.shape()
+        head = Signal(rsp_layout)
+        head_valid = Signal()
+        head_context_ok = Signal()      # context_data holds the head's context
+        skid = Signal(rsp_layout)
+        skid_valid = Signal()
+        head_done = Signal()            # the head leaves in this cycle
+        m.d.comb += rsp.ready.eq(~skid_valid)
+        incoming = rsp.valid & rsp.ready
+        load = ~head_valid | head_done
+        with m.If(load):
+            m.d.sync += head_valid.eq(skid_valid | incoming)
+            with m.If(skid_valid):
+                m.d.sync += [head.eq(skid), skid_valid.eq(0)]
+            with m.Else():
+                m.d.sync += head.eq(rsp.payload)
+        with m.Elif(incoming):
+            m.d.sync += [skid.eq(rsp.payload), skid_valid.eq(1)]
+
+        m.d.comb += self.rsp_tag.eq(head.tag)
+        known = head_valid & self.rsp_known
+        encrypted = known & self.rsp_encrypted
+        with m.If(head_valid & ~self.rsp_known):
             m.d.sync += self.err_dram_rsp_tag.eq(1)
+
+        # The context memory is read in the edge that loads the head, or again once the head's
+        # context is written if it was not yet.
+        reread = encrypted & ~head_context_ok & self.rsp_context_ready & ~load
+        m.d.comb += [
+            self.context_tag.eq(Mux(reread, head.tag, Mux(skid_valid, skid.tag, rsp.payload.tag))),
+            self.context_read.eq(load | reread),
+        ]
+        m.d.sync += head_context_ok.eq(Mux(load, self.context_tag_ready,
+                                           head_context_ok | reread))
 
         lines_in_flight = Signal(range(self.line_queue_depth + 1))
         credit = decrypted_lines.level + lines_in_flight < self.line_queue_depth
-        line_in = rsp.payload.data
         beat_bits = lanes * BLOCK_BITS
+        beat = Signal(2)                                  # next beat of the head's line
+        start = encrypted & head_context_ok & (beat == 0) & credit
+        push = start | (beat != 0)
+        last = beat == beats - 1
         if beats > 1:
-            busy = Signal()                 # beats 1.. of the current line still to push
-            beat = Signal(2)
-            rest = Signal((beats - 1) * beat_bits)   # beats still to push, next in [:beat_bits]
-            busy_dram_tag = Signal.like(rsp.payload.tag)
-            busy_up_tag = Signal(self.tag_width)
-            can_start = ~busy & credit
-        else:
-            can_start = credit
-        m.d.comb += rsp.ready.eq(
-            ~self.rsp_known
-            | (self.rsp_context_ready & Mux(self.rsp_encrypted, can_start, plain_lines.w.ready)))
-        start = known_fire & self.rsp_encrypted
+            # The head's line shifts down a beat after each push, so the next beat's blocks
+            # are always at the bottom (no multiplexer in front of the pipelines).
+            with m.If(push):
+                m.d.sync += beat.eq(Mux(last, 0, beat + 1))
+                with m.If(~last):
+                    m.d.sync += head.data.eq(head.data[beat_bits:])
+
+        # A plaintext line is offered from the head; a stray response is dropped at once.
+        plain = self.plain
         m.d.comb += [
-            plain_lines.w.valid.eq(known_fire & ~self.rsp_encrypted),
-            plain_lines.w.payload.tag.eq(self.rsp_up_tag),
-            plain_lines.w.payload.data.eq(line_in),
+            plain.valid.eq(known & ~self.rsp_encrypted),
+            plain.payload.tag.eq(self.rsp_up_tag),
+            plain.payload.data.eq(head.data),
+            plain.payload.error.eq(RspError.OK),
+            head_done.eq((head_valid & ~self.rsp_known) | (plain.valid & plain.ready)
+                         | (push & last)),
+            self.release.eq(head_done & known),
         ]
-        if beats > 1:
-            # The tag stays allocated (so its context stays written) until the response
-            # transfers, and a re-allocated tag's context is rewritten no earlier than L + 1
-            # cycles later: reading it by busy_dram_tag for the later beats is safe.
-            m.d.comb += self.context_tag.eq(Mux(busy, busy_dram_tag, rsp.payload.tag))
-            with m.If(start):
-                m.d.sync += [
-                    busy.eq(1),
-                    beat.eq(1),
-                    rest.eq(line_in[beat_bits:]),
-                    busy_dram_tag.eq(rsp.payload.tag),
-                    busy_up_tag.eq(self.rsp_up_tag),
-                ]
-            with m.Elif(busy):
-                m.d.sync += [beat.eq(beat + 1), rest.eq(rest[beat_bits:])]
-                with m.If(beat == beats - 1):
-                    m.d.sync += busy.eq(0)
-            cur_beat = Mux(busy, beat, 0)
-            cur_data = Mux(busy, rest[:beat_bits], line_in[:beat_bits])
-            cur_up_tag = Mux(busy, busy_up_tag, self.rsp_up_tag)
-            push = busy | start
-        else:
-            m.d.comb += self.context_tag.eq(rsp.payload.tag)
-            cur_beat, cur_data, cur_up_tag, push = Const(0, 2), line_in, self.rsp_up_tag, start
 
         ctx = self.context_data
         for i, pipe in enumerate(self.pipelines):
-            t = alpha_power(ctx.t0, block_index(cur_beat, i, lanes))
+            t = alpha_power(ctx.t0, block_index(beat, i, lanes))
             in_tag = data.View(tag_layout, pipe.i.payload.tag)
             m.d.comb += [
                 pipe.i.valid.eq(push),
-                pipe.i.payload.block.eq(block_of(cur_data, i) ^ t),
+                pipe.i.payload.block.eq(block_of(head.data, i) ^ t),
                 pipe.i.payload.key.eq(ctx.k1_last),
                 in_tag.tweak.eq(t),
-                in_tag.beat.eq(cur_beat),
-                in_tag.up_tag.eq(cur_up_tag),
+                in_tag.beat.eq(beat),
+                in_tag.up_tag.eq(self.rsp_up_tag),
             ]
 
         out_tag = data.View(tag_layout, self.pipelines[0].o.payload.tag)
@@ -196,10 +212,6 @@ class DecryptPath(wiring.Component):
             decrypted_lines.w.valid.eq(line_done & ~(out.ready & ~queued.valid)),
             decrypted_lines.w.payload.tag.eq(out_tag.up_tag),
             decrypted_lines.w.payload.data.eq(line),
-            self.plain.valid.eq(plain_lines.r.valid),
-            self.plain.payload.tag.eq(plain_lines.r.payload.tag),
-            self.plain.payload.data.eq(plain_lines.r.payload.data),
-            self.plain.payload.error.eq(RspError.OK),
-            plain_lines.r.ready.eq(self.plain.ready),
         ]
         return m
+

@@ -2,9 +2,9 @@
 
 Every read gets a free DRAM tag when it is accepted; the tag names the read until its DRAM
 response is consumed. Per tag the table keeps: allocated, issued to DRAM and not yet answered,
-encrypted, context ready, the upstream tag (flip-flops), and the decryption context T_0 /
-K1-last (a memory written when the tweak unit delivers it). Everything is read
-combinationally by tag, so the read path can look a response up in the cycle it arrives.
+encrypted, context ready, the upstream tag (flip-flops), read combinationally by tag, and
+the decryption context T_0 / K1-last (a memory written when the tweak unit delivers it), read
+synchronously so the decrypt pipelines start at a register.
 """
 
 from amaranth import Module, Signal
@@ -46,9 +46,14 @@ class ReadTagTable(wiring.Component):
     release : ``In(1)``
         The response of ``rsp_tag`` was consumed: the tag is free from the next cycle.
     context_tag : ``In(dram_tag_width)``
-        Tag whose context :attr:`context_data` shows.
+        Tag whose context to read.
+    context_tag_ready : ``Out(1)``
+        The context of ``context_tag`` is written (combinational).
+    context_read : ``In(1)``
+        Read the context of ``context_tag``: :attr:`context_data` shows it from the next cycle.
     context_data : ``Out(READ_CONTEXT_LAYOUT)``
-        T_0 / K1-last of ``context_tag``, read combinationally.
+        T_0 / K1-last read in the last cycle ``context_read`` was high (held otherwise). It is
+        the context of that tag only if ``context_tag_ready`` was high in that cycle.
     """
 
     def __init__(self, *, tag_width=8, dram_tag_width=5):
@@ -67,6 +72,8 @@ class ReadTagTable(wiring.Component):
             "rsp_up_tag": Out(tag_width),
             "release": In(1),
             "context_tag": In(dram_tag_width),
+            "context_tag_ready": Out(1),
+            "context_read": In(1),
             "context_data": Out(READ_CONTEXT_LAYOUT),
         })
 
@@ -81,7 +88,7 @@ class ReadTagTable(wiring.Component):
         m.submodules.contexts = contexts = Memory(shape=READ_CONTEXT_LAYOUT, depth=ntags,
                                                   init=[])
         ctx_write = contexts.write_port()
-        ctx_read = contexts.read_port(domain="comb")
+        ctx_read = contexts.read_port(domain="sync", transparent_for=())
 
         for i in reversed(range(ntags)):        # lowest free tag wins
             with m.If(~allocated[i]):
@@ -101,7 +108,9 @@ class ReadTagTable(wiring.Component):
             ctx_write.addr.eq(self.context.payload.dram_tag),
             ctx_write.data.eq(self.context.payload.context),
             ctx_read.addr.eq(self.context_tag),
+            ctx_read.en.eq(self.context_read),
             self.context_data.eq(ctx_read.data),
+            self.context_tag_ready.eq(context_ready.bit_select(self.context_tag, 1)),
         ]
         with m.If(self.context.valid):
             m.d.sync += context_ready.bit_select(self.context.payload.dram_tag, 1).eq(1)

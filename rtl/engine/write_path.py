@@ -3,8 +3,10 @@
 An encrypted write's plaintext waits in the write-data queue from acceptance, its T_0 and K1
 in the write-tweak queue from the cycle the tweak unit delivers them. The encrypt sequencer
 pushes a line's blocks ``P_j ^ T_j`` into the ``lanes`` encrypt pipelines on ``4 // lanes``
-consecutive cycles (beats); the assembler XORs ``T_j`` (carried in the pipeline tag) back in
-and writes the 512-bit ciphertext into the ciphertext queue, whose head the DRAM issue sends.
+consecutive cycles (beats), through a register, so a pipeline's first stage starts at a
+register rather than at the queues' read ports; the assembler XORs ``T_j`` (carried in the
+pipeline tag) back in and writes the 512-bit ciphertext into the ciphertext queue, whose head
+the DRAM issue sends.
 Lines keep their acceptance order throughout.
 
 The pipelines cannot stall, so a line enters them only with a place reserved in the
@@ -39,8 +41,8 @@ class EncryptPath(wiring.Component):
     write_depth : int
         Lines in the write-data and write-tweak queues.
     line_queue_depth : int, optional
-        Lines in the ciphertext queue. Default: every line the pipelines can hold plus one,
-        enough for a line every ``4 // lanes`` cycles.
+        Lines in the ciphertext queue. Default: every line the input registers and the
+        pipelines can hold plus one, enough for a line every ``4 // lanes`` cycles.
 
     Members
     -------
@@ -62,7 +64,7 @@ class EncryptPath(wiring.Component):
                                              regs_per_round=regs_per_round, sbox=sbox)
                           for _ in range(lanes)]
         self.line_queue_depth = (line_queue_depth if line_queue_depth is not None
-                                 else -(-(self.latency + self.beats + 1) // self.beats) + 1)
+                                 else -(-(self.latency + self.beats + 2) // self.beats) + 1)
         super().__init__({
             "plaintext": In(stream.Signature(LINE_BITS)),
             "tweak": In(stream.Signature(WRITE_TWEAK_LAYOUT, always_ready=True)),
@@ -100,14 +102,17 @@ class EncryptPath(wiring.Component):
         for i, pipe in enumerate(self.pipelines):
             j = block_index(beat, i, lanes)
             t = alpha_power(tweak.t0, j)
-            in_tag = data.View(_BLOCK_TAG, pipe.i.payload.tag)
-            m.d.comb += [
-                pipe.i.valid.eq(push),
-                pipe.i.payload.block.eq(block_of(write_data.r.payload, j) ^ t),
-                pipe.i.payload.key.eq(tweak.k1),
+            to_pipeline = Signal.like(pipe.i.payload, name=f"to_pipeline{i}")
+            to_pipeline_valid = Signal(name=f"to_pipeline{i}_valid")
+            in_tag = data.View(_BLOCK_TAG, to_pipeline.tag)
+            m.d.sync += [
+                to_pipeline_valid.eq(push),
+                to_pipeline.block.eq(block_of(write_data.r.payload, j) ^ t),
+                to_pipeline.key.eq(tweak.k1),
                 in_tag.tweak.eq(t),
                 in_tag.beat.eq(beat),
             ]
+            m.d.comb += [pipe.i.valid.eq(to_pipeline_valid), pipe.i.payload.eq(to_pipeline)]
         with m.If(push):
             m.d.sync += beat.eq(Mux(last, 0, beat + 1))
         m.d.comb += [write_tweaks.r.ready.eq(push & last), write_data.r.ready.eq(push & last)]

@@ -11,6 +11,7 @@ therefore adds L + 2 cycles to a read with lanes = 1, L with lanes = 4.
 """
 
 import random
+from functools import partial
 
 import pytest
 from amaranth.sim import Simulator
@@ -18,6 +19,7 @@ from amaranth.sim import Simulator
 from rtl.engine.engine import MEEngine
 from rtl.engine.layouts import CfgStatus, KeyProgramCommand, KeyProgramStatus, RspError
 
+from ._slow_tweak import SlowTweakUnit
 from ._util import stream_get, stream_put, xts_line_encrypt
 
 DRAM_LATENCY = 30          # > L + 1: the tweak is always ready before the data returns
@@ -30,10 +32,10 @@ def _addr(keyid, pa):
 
 def _run(dut, body, dram_lines):
     """Simulate ``body(ctx, log)`` against ``dut`` with a fixed-latency in-order DRAM holding
-    ``dram_lines`` ({addr: stored line}); ``log`` collects ``(cycle, kind, payload)`` of every
-    DRAM write transfer (``"dram_write"``), DRAM response transfer (``"dram_rsp"``), upstream
-    response transfer (``"up_rsp"``) and cycle with an upstream response offered but stalled
-    (``"up_stall"``)."""
+    ``dram_lines`` ({addr: stored line}, updated by the writes); ``log`` collects
+    ``(cycle, kind, payload)`` of every DRAM write and read request transfer (``"dram_write"``,
+    ``"dram_read"``), DRAM response transfer (``"dram_rsp"``), upstream response transfer
+    (``"up_rsp"``) and cycle with an upstream response offered but stalled (``"up_stall"``)."""
     log = []
     cycle = [0]
 
@@ -46,7 +48,9 @@ def _run(dut, body, dram_lines):
             cycle[0] += 1
             if q_valid and q.write:
                 log.append((cycle[0], "dram_write", (q.addr, q.data)))
+                dram_lines[q.addr] = q.data
             if q_valid and not q.write:
+                log.append((cycle[0], "dram_read", (q.addr, q.tag)))
                 due.append([cycle[0] + DRAM_LATENCY, q.tag, dram_lines[q.addr]])
             if r_valid and r_ready:
                 log.append((cycle[0], "dram_rsp", due.pop(0)))
@@ -103,13 +107,13 @@ def test_read_latency_encrypted_and_bypass(lanes, regs_per_round):
             await stream_put(ctx, dut.up_req, {"addr": _addr(keyid, pa), "write": 0,
                                                "tag": tag, "data": 0, "asid": 0})
             await ctx.tick().repeat(DRAM_LATENCY + L + 10)           # one read at a time
-            assert [k for _c, k, _p in log[n:]] == ["dram_rsp", "up_rsp"]
+            assert [k for _c, k, _p in log[n:]] == ["dram_read", "dram_rsp", "up_rsp"]
 
-    log = _run(dut, body, dram)
+    log = [e for e in _run(dut, body, dram) if e[1] != "dram_read"]
     pairs = list(zip(log[0::2], log[1::2], strict=True))
     enc = [u[0] - d[0] for d, u in pairs[:3]]
     byp = [u[0] - d[0] for d, u in pairs[3:]]
-    assert enc == [L + beats - 1] * 3
+    assert enc == [L + beats] * 3
     assert byp == [1] * 3
     for (_d, up), (a, p) in zip(pairs[:3], plain.items(), strict=True):
         assert up[2] == (up[2][0], p, RspError.OK), hex(a)
@@ -137,8 +141,6 @@ def test_full_rate_with_a_new_keyid_every_request(lanes):
             await stream_put(ctx, dut.up_req, {"addr": _addr(keyid, pa), "write": 1,
                                                "tag": tag, "data": line, "asid": 0})
         await ctx.tick().repeat(60)
-        for _c, _kind, (a, d) in [e for e in log if e[1] == "dram_write"]:
-            dram[a] = d                                  # the DRAM model's read data
         for tag, (keyid, pa, _line) in enumerate(reqs):
             await stream_put(ctx, dut.up_req, {"addr": _addr(keyid, pa), "write": 0,
                                                "tag": 32 + tag, "data": 0, "asid": 0})
@@ -184,8 +186,43 @@ def test_decrypted_line_held_under_backpressure():
     offered = [(c, p) for c, k, p in log if k == "up_stall"]
     assert len(dram_rsp) == 3
     # Offered from the cycle block 3 of the first line left the pipeline, never withdrawn.
-    assert offered[0][0] == dram_rsp[0] + L + 3
+    assert offered[0][0] == dram_rsp[0] + L + 4
     assert [c for c, _p in offered] == list(range(offered[0][0], offered[-1][0] + 1))
     assert len(offered) > 20
     assert {p for _c, p in offered} == {(0, plain[0x4000], RspError.OK)}
     assert ups == [(t, p, RspError.OK) for t, p in enumerate(plain.values())]
+
+
+@pytest.mark.parametrize("period", [2, 4])
+def test_slow_tweak_unit(period):
+    """A tweak unit that takes one request every ``period`` cycles (a folded AES): encrypted
+    writes then reads, back to back with a new KeyID each, all arrive intact and in order, and
+    with period 2 (one tweak per 2 cycles, enough for a line every 4 cycles each way) writes
+    still leave at full rate."""
+    dut = MEEngine(sbox="table", tweak_unit=partial(SlowTweakUnit, period=period))
+    rng = random.Random(50 + period)
+    keys = {k: (rng.randrange(1 << 128), rng.randrange(1 << 128)) for k in range(1, 5)}
+    reqs = [(1 + i % 4, 0x40000 + 64 * i, rng.randrange(1 << 512)) for i in range(8)]
+    dram = {}
+
+    async def body(ctx, log, cycle):
+        for keyid, (k1, k2) in keys.items():
+            await _program(ctx, dut, keyid, KeyProgramCommand.SET_KEY_DIRECT, k1, k2)
+        ctx.set(dut.up_rsp.ready, 1)
+        for tag, (keyid, pa, line) in enumerate(reqs):
+            await stream_put(ctx, dut.up_req, {"addr": _addr(keyid, pa), "write": 1,
+                                               "tag": tag, "data": line, "asid": 0})
+        await ctx.tick().repeat(60)
+        for tag, (keyid, pa, _line) in enumerate(reqs):
+            await stream_put(ctx, dut.up_req, {"addr": _addr(keyid, pa), "write": 0,
+                                               "tag": 32 + tag, "data": 0, "asid": 0})
+        await ctx.tick().repeat(DRAM_LATENCY + 60)
+
+    log = _run(dut, body, dram)
+    writes = [(c, p) for c, k, p in log if k == "dram_write"]
+    assert [(a, d) for _c, (a, d) in writes] == [
+        (pa, xts_line_encrypt(*keys[keyid], pa, line)) for keyid, pa, line in reqs]
+    if period == 2:
+        assert {b[0] - a[0] for a, b in zip(writes, writes[1:], strict=False)} == {4}
+    reads = [p for _c, k, p in log if k == "up_rsp" and p[0] >= 32]
+    assert reads == [(32 + i, line, RspError.OK) for i, (_k, _pa, line) in enumerate(reqs)]

@@ -1,5 +1,5 @@
 """Amaranth-simulator test of the read-tag table: lowest-free allocation until the table is
-full, context write and read-back, the known/context-ready flags along a read's life, and the
+full, context write and synchronous read-back (held between reads), the known/context-ready flags along a read's life, and the
 release that frees a tag."""
 
 from amaranth.sim import Simulator
@@ -41,8 +41,16 @@ def test_read_tag_lifecycle():
         ctx.set(dut.rsp_tag, 3)
         ctx.set(dut.context_tag, 3)
         assert ctx.get(dut.rsp_known) and ctx.get(dut.rsp_context_ready)
+        assert ctx.get(dut.context_tag_ready)
+        ctx.set(dut.context_read, 1)                  # synchronous read: data next cycle
+        await ctx.tick()
+        ctx.set(dut.context_read, 0)
+        ctx.set(dut.context_tag, 1)                   # held while context_read is low
         assert ctx.get(dut.context_data.t0) == 0x1234
         assert ctx.get(dut.context_data.k1_last) == 77
+        assert not ctx.get(dut.context_tag_ready)     # tag 1: encrypted, no context yet
+        await ctx.tick()
+        assert ctx.get(dut.context_data.t0) == 0x1234
 
         ctx.set(dut.release, 1)
         await ctx.tick()
