@@ -6,12 +6,14 @@ diagrams and the latency table); each component's module describes its part:
 - :class:`~rtl.engine.keytable.KeyTable`: key slots, key-program and configuration ports;
 - :class:`~rtl.engine.acceptance.RequestAcceptance`: address decode, order-queue entry, key
   read, tweak start;
-- the order queue (:class:`~rtl.engine.stream_queue.StreamQueue`): every accepted request, in
-  acceptance order, until the DRAM issue takes it;
+- :class:`~rtl.engine.write_queue.WriteQueue`: writes and errored requests, in acceptance
+  order, with the same-line probe; the read queue
+  (:class:`~rtl.engine.stream_queue.StreamQueue`): reads, in acceptance order;
 - :class:`~rtl.engine.tweak.TweakUnit`: T_0 = AES_K2(i);
 - :class:`~rtl.engine.read_tags.ReadTagTable`: DRAM tags and read contexts;
 - :class:`~rtl.engine.write_path.EncryptPath`: the encrypt pipelines and their queues;
-- :class:`~rtl.engine.dram_issue.DramIssue`: DRAM requests, write completions, error responses;
+- :class:`~rtl.engine.dram_issue.DramIssue`: DRAM requests (reads pass unrelated writes),
+  write completions, error responses;
 - :class:`~rtl.engine.read_path.DecryptPath`: DRAM responses, the decrypt pipelines;
 - :class:`~rtl.engine.response_arbiter.ResponseArbiter`: the upstream responses.
 
@@ -39,7 +41,7 @@ from .layouts import (
     KP_RSP_LAYOUT,
     dram_req_layout,
     dram_rsp_layout,
-    order_entry_layout,
+    read_entry_layout,
     tweak_tag_layout,
     up_req_layout,
     up_rsp_layout,
@@ -50,6 +52,7 @@ from .response_arbiter import ResponseArbiter
 from .stream_queue import StreamQueue
 from .tweak import TweakUnit
 from .write_path import EncryptPath
+from .write_queue import WriteQueue
 
 __all__ = ["MEEngine"]
 
@@ -75,8 +78,9 @@ class MEEngine(wiring.Component):
         S-box style of the three AES pipelines (see :mod:`rtl.aes.sbox`); the same logic
         either way, checked exhaustively. Simulators prefer ``"table"`` (sim/regressions.py).
     order_depth : int, optional
-        Order-queue entries (requests accepted and not yet issued to DRAM / answered). Default:
-        enough for full write rate (16 for lanes=1).
+        Entries of the write queue (writes and errored requests accepted and not yet sent to
+        DRAM / answered) and of the read queue (reads not yet sent). Default: enough for full
+        write rate (16 for lanes=1).
     write_depth : int, optional
         Encrypted writes waiting for their tweak (plaintext + T_0/K1 queues). Default: enough
         for full write rate (8 for lanes=1).
@@ -168,16 +172,21 @@ class MEEngine(wiring.Component):
         for name in ("kp_rsp", "cfg_rsp"):
             wiring.connect(m, getattr(keytable, name), wiring.flipped(getattr(self, name)))
 
+        m.submodules.write_queue = write_queue = WriteQueue(
+            pa_width=pa, tag_width=tag_width, depth=self.order_depth)
+        number_width = write_queue.number_width
+        m.submodules.read_queue = read_queue = StreamQueue(
+            read_entry_layout(pa, dram_tag_width, number_width), self.order_depth)
         m.submodules.acceptance = acceptance = RequestAcceptance(
-            **self.params, tag_width=tag_width, dram_tag_width=dram_tag_width)
-        m.submodules.order_queue = order_queue = StreamQueue(
-            order_entry_layout(pa, tag_width, dram_tag_width), self.order_depth)
+            **self.params, tag_width=tag_width, dram_tag_width=dram_tag_width,
+            number_width=number_width)
         m.submodules.read_tags = read_tags = ReadTagTable(tag_width=tag_width,
                                                           dram_tag_width=dram_tag_width)
         m.submodules.tweak = tweak = self.tweak
         m.submodules.encrypt_path = encrypt_path = self.encrypt_path
         m.submodules.dram_issue = dram_issue = DramIssue(
-            pa_width=pa, tag_width=tag_width, dram_tag_width=dram_tag_width)
+            pa_width=pa, tag_width=tag_width, dram_tag_width=dram_tag_width,
+            number_width=number_width)
         m.submodules.decrypt_path = decrypt_path = self.decrypt_path
         m.submodules.response_arbiter = arbiter = ResponseArbiter(
             tag_width=tag_width, sources=("decrypted", "plain", "completion"))
@@ -192,7 +201,8 @@ class MEEngine(wiring.Component):
             acceptance.keys.eq(keytable.key_data),
             acceptance.read_alloc_tag.eq(read_tags.alloc_tag),
         ]
-        wiring.connect(m, acceptance.order, order_queue.w)
+        wiring.connect(m, acceptance.writes, write_queue.w)
+        wiring.connect(m, acceptance.reads, read_queue.w)
         wiring.connect(m, acceptance.write_data, encrypt_path.plaintext)
         wiring.connect(m, acceptance.read_alloc, read_tags.alloc)
 
@@ -217,7 +227,13 @@ class MEEngine(wiring.Component):
         ]
 
         # DRAM issue.
-        wiring.connect(m, order_queue.r, dram_issue.order)
+        wiring.connect(m, write_queue.r, dram_issue.writes)
+        wiring.connect(m, read_queue.r, dram_issue.reads)
+        m.d.comb += [
+            write_queue.probe_addr.eq(dram_issue.probe_addr),
+            write_queue.probe_number.eq(dram_issue.probe_number),
+            dram_issue.probe_hit.eq(write_queue.probe_hit),
+        ]
         wiring.connect(m, encrypt_path.ciphertext, dram_issue.ciphertext)
         wiring.connect(m, dram_issue.dram_req, wiring.flipped(self.dram_req))
         wiring.connect(m, dram_issue.read_issued, read_tags.issued)

@@ -17,7 +17,8 @@ __all__ = [
     "up_req_layout", "up_rsp_layout", "dram_req_layout", "dram_rsp_layout",
     "KP_REQ_LAYOUT", "KP_RSP_LAYOUT", "CFG_REQ_LAYOUT", "CFG_RSP_LAYOUT", "ENTROPY_LAYOUT",
     "config_layout", "SLOT_KEYS_LAYOUT",
-    "OrderKind", "order_entry_layout", "tweak_tag_layout", "READ_CONTEXT_LAYOUT",
+    "WriteKind", "write_entry_layout", "read_entry_layout", "tweak_tag_layout",
+    "READ_CONTEXT_LAYOUT",
     "WRITE_TWEAK_LAYOUT", "completion_layout",
 ]
 
@@ -182,27 +183,34 @@ SLOT_KEYS_LAYOUT = data.StructLayout({"k1": BLOCK_BITS, "k1_last": BLOCK_BITS, "
 
 # Internal streams between the engine's components (rtl/engine/engine.py) ------------------------
 
-class OrderKind(enum.Enum, shape=2):
-    """What an order-queue entry asks of the DRAM issue (:mod:`rtl.engine.dram_issue`)."""
-    READ            = 0   # DRAM read; the response goes through the read path
-    WRITE_PLAIN     = 1   # DRAM write of the request's own data
-    WRITE_ENCRYPTED = 2   # DRAM write of the next line of the ciphertext stream
-    ERROR           = 3   # no DRAM access; answer upstream with the entry's error
+class WriteKind(enum.Enum, shape=2):
+    """What a write-queue entry asks of the DRAM issue (:mod:`rtl.engine.dram_issue`)."""
+    WRITE_PLAIN     = 0   # DRAM write of the request's own data
+    WRITE_ENCRYPTED = 1   # DRAM write of the next line of the ciphertext stream
+    ERROR           = 2   # no DRAM access; answer upstream with the entry's error
 
 
-def order_entry_layout(pa_width=48, tag_width=8, dram_tag_width=5):
-    """An accepted request on its way to the DRAM issue, in acceptance order.
+def write_entry_layout(pa_width=48, tag_width=8, number_width=7):
+    """A write or an errored request waiting for the DRAM issue, in acceptance order.
 
-    ``dram_tag`` is the read's DRAM tag (0 otherwise); ``data`` is a plaintext write's line
-    (0 otherwise: an encrypted write's line comes from the write path)."""
+    ``number`` is the write's number (writes accepted before it, modulo
+    ``2**number_width``; see :mod:`rtl.engine.write_queue`); ``data`` is a plaintext write's
+    line (0 otherwise: an encrypted write's line comes from the write path)."""
     return data.StructLayout({
-        "kind":     OrderKind,
-        "addr":     pa_width,
-        "dram_tag": dram_tag_width,
-        "tag":      tag_width,
-        "error":    RspError,
-        "data":     LINE_BITS,
+        "kind":   WriteKind,
+        "addr":   pa_width,
+        "tag":    tag_width,
+        "error":  RspError,
+        "number": number_width,
+        "data":   LINE_BITS,
     })
+
+
+def read_entry_layout(pa_width=48, dram_tag_width=5, number_width=7):
+    """A read waiting for the DRAM issue: line, DRAM tag, and the number of the next write at
+    its acceptance (the writes numbered before it are older)."""
+    return data.StructLayout({"addr": pa_width, "dram_tag": dram_tag_width,
+                              "number": number_width})
 
 
 def tweak_tag_layout(dram_tag_width=5):

@@ -193,6 +193,75 @@ def test_decrypted_line_held_under_backpressure():
     assert ups == [(t, p, RspError.OK) for t, p in enumerate(plain.values())]
 
 
+def test_reads_pass_unrelated_writes_but_keep_same_line_order():
+    """Back to back: encrypted write A, read B, read A, plaintext write A. Read B reaches DRAM
+    at once, ahead of the write still waiting for its ciphertext; read A waits for write A
+    (read-after-write) and returns its data; the later write A waits for read A
+    (write-after-read)."""
+    dut = MEEngine(sbox="table")
+    L = dut.aes_latency
+    rng = random.Random(77)
+    k1, k2 = rng.randrange(1 << 128), rng.randrange(1 << 128)
+    a, b = 0x1000, 0x2000
+    p1, pb, p3 = (rng.randrange(1 << 512) for _ in range(3))
+    dram = {b: xts_line_encrypt(k1, k2, b, pb)}
+
+    async def body(ctx, log, cycle):
+        await _program(ctx, dut, 5, KeyProgramCommand.SET_KEY_DIRECT, k1, k2)
+        await _program(ctx, dut, 7, KeyProgramCommand.NO_ENCRYPT)
+        ctx.set(dut.up_rsp.ready, 1)
+        for tag, (keyid, pa, write, line) in enumerate(
+                [(5, a, 1, p1), (5, b, 0, 0), (5, a, 0, 0), (7, a, 1, p3)]):
+            await stream_put(ctx, dut.up_req, {"addr": _addr(keyid, pa), "write": write,
+                                               "tag": tag, "data": line, "asid": 0})
+        await ctx.tick().repeat(2 * L + DRAM_LATENCY + 40)
+
+    log = _run(dut, body, dram)
+    issued = [(c, k, p[0]) for c, k, p in log if k in ("dram_read", "dram_write")]
+    assert [(k, addr) for _c, k, addr in issued] == [
+        ("dram_read", b), ("dram_write", a), ("dram_read", a), ("dram_write", a)]
+    assert issued[1][0] - issued[0][0] > L              # B did not wait for the encryption
+    ups = {p[0]: p[1:] for _c, k, p in log if k == "up_rsp"}
+    assert ups == {0: (0, RspError.OK), 1: (pb, RspError.OK), 2: (p1, RspError.OK),
+                   3: (0, RspError.OK)}
+    assert dram[a] == p3
+
+
+def test_same_line_order_after_many_reads_pass_a_waiting_write():
+    """The age comparison must not wrap. ``up_rsp`` is stalled, so four write completions
+    fill the completion queue and a plaintext write W to line X waits at the write-queue head;
+    100 reads to other lines (more than half of any 7-bit number space) are accepted and sent
+    past it; then a read R of X. R must reach DRAM after W and return W's data. (The reverted
+    design numbered every request modulo 2**7: after 64 or more passing requests R looked
+    older than W, overtook it and read the stale line.)"""
+    dut = MEEngine(sbox="table", dram_tag_width=8)
+    rng = random.Random(99)
+    x = 0x100000
+    others = [0x200000 + 64 * i for i in range(100)]
+    old_x, new_x = rng.randrange(1 << 512), rng.randrange(1 << 512)
+    dram = {x: old_x, **{o: o for o in others}}
+
+    async def body(ctx, log, cycle):
+        await _program(ctx, dut, 7, KeyProgramCommand.NO_ENCRYPT)
+        ctx.set(dut.up_rsp.ready, 0)
+        requests = ([(0x300000 + 64 * i, 1, i) for i in range(4)] + [(x, 1, new_x)]
+                    + [(o, 0, 0) for o in others] + [(x, 0, 0)])
+        for tag, (pa, write, line) in enumerate(requests):
+            await stream_put(ctx, dut.up_req, {"addr": _addr(7, pa), "write": write,
+                                               "tag": tag, "data": line, "asid": 0})
+        await ctx.tick().repeat(40)
+        ctx.set(dut.up_rsp.ready, 1)
+        await ctx.tick().repeat(len(requests) + DRAM_LATENCY + 40)
+
+    log = _run(dut, body, dram)
+    issued = [(k, p[0]) for _c, k, p in log if k in ("dram_read", "dram_write")]
+    assert issued.index(("dram_write", x)) < issued.index(("dram_read", x))
+    assert sorted(a for k, a in issued if k == "dram_read") == sorted(others + [x])
+    ups = {p[0]: p[1:] for _c, k, p in log if k == "up_rsp"}
+    assert len(ups) == 106
+    assert ups[105] == (new_x, RspError.OK)
+
+
 @pytest.mark.parametrize("period", [2, 4])
 def test_slow_tweak_unit(period):
     """A tweak unit that takes one request every ``period`` cycles (a folded AES): encrypted

@@ -1,6 +1,6 @@
 """Amaranth-simulator test of the read-tag table: lowest-free allocation until the table is
-full, context write and synchronous read-back (held between reads), the known/context-ready flags along a read's life, and the
-release that frees a tag."""
+full, context write and synchronous read-back (held between reads), the known/context-ready
+flags along a read's life, and the release that frees a tag."""
 
 from amaranth.sim import Simulator
 
