@@ -57,39 +57,38 @@ def test_lines_out_once_and_right(lanes):
                           64 * rng.randrange(1 << 30), rng.randrange(1 << 512)))
         ctx.set(tags.alloc.valid, 0)
         ctx.set(tags.issued.valid, 0)
-        # Contexts of the first half now, of the second half only after their responses.
-        early = [r for r in reads if r[2]][:4]
-        late = [r for r in reads if r[2]][4:]
-
-        async def write_context(r):
-            ctx.set(tags.context.valid, 1)
-            ctx.set(tags.context.payload, {"dram_tag": r[0], "context": {
-                "t0": xts_tweak(r[4], r[5]), "k1_last": last_round_key(r[3])}})
-            await ctx.tick()
-            ctx.set(tags.context.valid, 0)
-
-        for r in early:
-            await write_context(r)
+        await ctx.tick().repeat(6)
         order = reads[:]
         rng.shuffle(order)
-        stray_sent = False
         for n, r in enumerate(order):
-            if n == 5 and not stray_sent:             # a tag with no read out
+            if n == 5:                                # a tag with no read out
                 ctx.set(path.dram_rsp.valid, 1)
                 ctx.set(path.dram_rsp.payload, {"tag": 15, "data": 0})
                 await ctx.tick().until(path.dram_rsp.ready)
-                stray_sent = True
             stored = xts_line_encrypt(r[3], r[4], r[5], r[6]) if r[2] else r[6]
             ctx.set(path.dram_rsp.valid, 1)
             ctx.set(path.dram_rsp.payload, {"tag": r[0], "data": stored})
             await ctx.tick().until(path.dram_rsp.ready)
             ctx.set(path.dram_rsp.valid, 0)
-            await ctx.tick().repeat(rng.randrange(3))
-        await ctx.tick().repeat(5)
-        for r in late:
-            await write_context(r)
+            for _ in range(rng.randrange(3)):
+                await ctx.tick()
         await ctx.tick().repeat(60)
         assert ctx.get(path.err_dram_rsp_tag)
+
+    async def write_contexts(ctx):
+        # Contexts of the first four encrypted reads at once, of the others only later, while
+        # responses are arriving (some of them before their context).
+        while len(reads) < 12:
+            await ctx.tick()
+        encrypted = [r for r in reads if r[2]]
+        for n, r in enumerate(encrypted):
+            if n == 4:
+                await ctx.tick().repeat(25)
+            ctx.set(tags.context.valid, 1)
+            ctx.set(tags.context.payload, {"dram_tag": r[0], "context": {
+                "t0": xts_tweak(r[4], r[5]), "k1_last": last_round_key(r[3])}})
+            await ctx.tick()
+            ctx.set(tags.context.valid, 0)
 
     async def sink(ctx):
         while True:
@@ -106,6 +105,7 @@ def test_lines_out_once_and_right(lanes):
     sim = Simulator(m)
     sim.add_clock(1e-6)
     sim.add_testbench(sink, background=True)
+    sim.add_testbench(write_contexts, background=True)
     sim.add_testbench(tb)
     sim.run()
     assert got == {r[1]: r[6] for r in reads}
