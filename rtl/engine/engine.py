@@ -20,6 +20,10 @@ diagrams and the latency table); each component's module describes its part:
 A line is 4 AES blocks; with ``lanes`` encrypt and ``lanes`` decrypt pipelines it takes
 ``4 // lanes`` cycles ("beats") in each direction.
 
+Ports: no combinational path runs from an input port of the datapath to an output port
+(``up_req.ready`` and ``dram_rsp.ready`` depend on the engine's state only), and every AES
+pipeline starts at registers, so the engine can sit between registered interfaces.
+
 Backpressure: the AES pipelines cannot stall, so nothing enters one without a reserved place in
 the queue behind it (credit counters); every port can be stalled indefinitely without loss.
 """
