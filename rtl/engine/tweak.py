@@ -4,6 +4,11 @@ The engine starts the tweak in the cycle after a request is accepted (the key me
 latency), so on a read it is computed while the DRAM access is in flight, never after it. The
 ``tag`` travels with the tweak through the pipeline and tells the engine where the result goes.
 
+The input is a ``lib.stream`` with ``ready``: this unit takes a request every cycle (``ready``
+is always 1), but the engine also works with a unit that accepts one request every few cycles
+(a folded AES, say): it holds the request and stops accepting upstream requests meanwhile.
+A line every 4 cycles each way needs one tweak every 2 cycles.
+
 Docs: docs/architecture.md §2 (T_{j+1} = T_j * alpha: shift the little-endian 128-bit value left
 by one; if bit 127 fell out, XOR 0x87 into byte 0).
 """
@@ -52,8 +57,9 @@ class TweakUnit(wiring.Component):
 
     Members
     -------
-    i : ``In(stream.Signature({"index", "key", "tag"}, always_ready=True))``
-        Tweak value i, tweak key K2, sideband.
+    i : ``In(stream.Signature({"index", "key", "tag"}))``
+        Tweak value i, tweak key K2, sideband. ``ready`` is 1 here; another tweak unit may
+        hold it low (it must not depend on ``i.valid``).
     o : ``Out(stream.Signature({"t0", "tag"}, always_ready=True))``
         T_0, :attr:`latency` cycles later.
     """
@@ -65,7 +71,7 @@ class TweakUnit(wiring.Component):
                                        sbox=sbox)
         super().__init__({
             "i": In(stream.Signature(data.StructLayout(
-                {"index": index_width, "key": 128, "tag": tag_width}), always_ready=True)),
+                {"index": index_width, "key": 128, "tag": tag_width}))),
             "o": Out(stream.Signature(data.StructLayout(
                 {"t0": 128, "tag": tag_width}), always_ready=True)),
         })
@@ -79,6 +85,7 @@ class TweakUnit(wiring.Component):
         m = Module()
         m.submodules.aes = aes = self._aes
         m.d.comb += [
+            self.i.ready.eq(1),                                # fully pipelined
             aes.i.valid.eq(self.i.valid),
             aes.i.payload.block.eq(self.i.payload.index),      # zero-extended: i < 2^PA_WIDTH
             aes.i.payload.key.eq(self.i.payload.key),
