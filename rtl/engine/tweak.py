@@ -15,7 +15,10 @@ from amaranth.lib.wiring import In, Out
 from ..aes.pipeline import AESEncryptPipeline
 from ..aes.sbox import DEFAULT_SBOX
 
-__all__ = ["mul_alpha", "alpha_power", "TweakUnit"]
+__all__ = ["mul_alpha", "alpha_power", "TweakUnit", "TWEAK_SBOX"]
+
+#: The tweak pipeline's S-box style for an engine style, where they differ (see TweakUnit).
+TWEAK_SBOX = {"ebr": "split"}
 
 
 def mul_alpha(t):
@@ -49,6 +52,11 @@ class TweakUnit(wiring.Component):
         Width of the sideband that comes back with the tweak.
     regs_per_round : {1, 2}
         Passed to :class:`~rtl.aes.pipeline.AESEncryptPipeline`.
+    sbox : str
+        The engine's S-box style. ``"ebr"`` (block-RAM S-boxes for the two data pipelines)
+        gives the tweak pipeline the ``"split"`` style instead, the same two-cycle round in
+        LUTs: the EBR budget (160 of the ECP5-85F's 208) holds two block-RAM pipelines, not
+        three. Every other style is used as it is.
 
     Members
     -------
@@ -62,7 +70,7 @@ class TweakUnit(wiring.Component):
         self.index_width = index_width
         self.tag_width = tag_width
         self._aes = AESEncryptPipeline(tag_width=tag_width, regs_per_round=regs_per_round,
-                                       sbox=sbox)
+                                       sbox=TWEAK_SBOX.get(sbox, sbox))
         super().__init__({
             "i": In(stream.Signature(data.StructLayout(
                 {"index": index_width, "key": 128, "tag": tag_width}), always_ready=True)),
