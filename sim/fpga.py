@@ -260,6 +260,7 @@ def run_flow(component, name, workdir, *, freq_mhz=DEFAULT_FREQ, bitstream=False
         :func:`parse_nextpnr_report` fields plus ``yosys_cells``, ``warnings``, ``times_s``
         (wall seconds per step) and the artifact paths.
     """
+    from rtl.fpga.platform import ECP5_SYNTHESIS
     from rtl.verilog import to_verilog
 
     env = env or tool_env()
@@ -273,7 +274,7 @@ def run_flow(component, name, workdir, *, freq_mhz=DEFAULT_FREQ, bitstream=False
     saved = os.environ.get("YOSYS")
     os.environ.setdefault("YOSYS", env["YOSYS"])
     try:
-        verilog = to_verilog(component, name)
+        verilog = to_verilog(component, name, platform=ECP5_SYNTHESIS)
     finally:
         if saved is None:
             os.environ.pop("YOSYS", None)
@@ -390,9 +391,23 @@ def _default_sbox(sboxes):
 
 
 def aes_configs(directions, sboxes, regs):
-    """Every (direction, sbox, regs_per_round) combination, as dicts with a result key."""
-    return [{"key": f"{d}-{s}-r{r}", "direction": d, "sbox": s, "regs_per_round": r}
-            for d in directions for s in sboxes for r in regs]
+    """Every valid (direction, sbox, regs_per_round) combination, as dicts with a result key.
+
+    The two-cycle styles (``ebr``, ``split``) exist only at ``regs_per_round=2``: they are
+    measured there whatever *regs* says.
+    """
+    try:
+        from rtl.aes.sbox import TWO_CYCLE_SBOX_IMPLS
+    except ImportError:
+        TWO_CYCLE_SBOX_IMPLS = ()
+    out = []
+    for d in directions:
+        for s in sboxes:
+            for r in ((2,) if s in TWO_CYCLE_SBOX_IMPLS else regs):
+                config = {"key": f"{d}-{s}-r{r}", "direction": d, "sbox": s, "regs_per_round": r}
+                if config not in out:
+                    out.append(config)
+    return out
 
 
 def aes_factory(direction, sbox, regs_per_round, tag_width=8):

@@ -14,7 +14,7 @@ Each step uses four S-boxes. The pipelines instantiate one step per round, so th
 carries its own key; :class:`AESLastRoundKey` reuses one step ten times.
 """
 
-from amaranth import Cat, Const, Module, Signal
+from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -124,11 +124,18 @@ class _PipelinedKeyStepBase(wiring.Component):
     latency = 2
 
     def __init__(self, *, rcon):
-        if not (isinstance(rcon, int) and 0 <= rcon < 256):
+        choices = rcon if isinstance(rcon, tuple) else (rcon,)
+        if not (1 <= len(choices) <= 2
+                and all(isinstance(c, int) and 0 <= c < 256 for c in choices)):
             self._MustUse__silence = True  # never elaborated
-            raise ValueError(f"rcon must be an 8-bit int, not {rcon!r}")
+            raise ValueError(f"rcon must be an 8-bit int or a pair of them, not {rcon!r}")
         self.rcon = rcon
-        super().__init__({"i": In(128), "o": Out(128)})
+        members = {"i": In(128), "o": Out(128)}
+        if len(choices) == 2:
+            # A folded pipeline runs two rounds on one step: rcon_sel picks rcon[1] (sampled
+            # with i).
+            members["rcon_sel"] = In(1)
+        super().__init__(members)
 
     def __repr__(self):
         return f"{type(self).__name__}(rcon={self.rcon!r})"
@@ -153,8 +160,14 @@ class _PipelinedKeyStepBase(wiring.Component):
             outs.append(s.o)
         terms_q = Signal(128, reset_less=True)
         m.d.sync += terms_q.eq(Cat(*terms))
+        if isinstance(self.rcon, tuple):
+            sel_q = Signal(reset_less=True)
+            m.d.sync += sel_q.eq(self.rcon_sel)
+            rcon = Mux(sel_q, self.rcon[1], self.rcon[0])
+        else:
+            rcon = Const(self.rcon, 8)
         t = Signal(32)
-        m.d.comb += t.eq(Cat(*outs) ^ Const(self.rcon, 32))
+        m.d.comb += t.eq(Cat(*outs) ^ Cat(rcon, Const(0, 24)))
         key_q = Signal(128, reset_less=True)
         m.d.sync += key_q.eq(self._combine([_word(terms_q, n) for n in range(4)], t))
         m.d.comb += self.o.eq(key_q)
@@ -169,13 +182,15 @@ class PipelinedKeyExpansionStep(_PipelinedKeyStepBase):
 
     Parameters
     ----------
-    rcon : int
-        ``Rcon[r]``.
+    rcon : int or (int, int)
+        ``Rcon[r]``; a pair adds the ``rcon_sel`` input that chooses between them.
 
     Members
     -------
     i : ``In(128)``
         Round key ``r - 1``.
+    rcon_sel : ``In(1)``
+        Only with a pair of ``rcon``: 1 selects ``rcon[1]`` (sampled with ``i``).
     o : ``Out(128)``
         Round key ``r`` (registered).
     """

