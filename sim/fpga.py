@@ -38,7 +38,7 @@ from pathlib import Path
 __all__ = [
     "REPO_ROOT", "RESULTS_JSON", "RESULTS_MD", "SECTION", "LPF", "BASELINE", "DEVICE", "ToolMissing",
     "tool_env", "check_tools", "parse_nextpnr_report", "parse_nextpnr_log_fmax",
-    "parse_yosys_stat", "derive_metrics", "plausibility_warnings", "lpf_for_target",
+    "parse_nextpnr_critical_path", "parse_yosys_stat", "derive_metrics", "plausibility_warnings", "lpf_for_target",
     "run_flow", "aes_configs", "aes_factory", "measure_latency", "render_results_section",
     "update_results_md", "block_breakdown", "engine_budget_check", "render_engine_section",
     "main",
@@ -172,6 +172,32 @@ def parse_nextpnr_log_fmax(text):
     return float(hits[-1][1]) if hits else None
 
 
+_CRIT_HEADER = "Critical path report for clock"
+_CRIT_SPLIT = re.compile(r"([0-9.]+) ns logic, ([0-9.]+) ns routing")
+
+
+def parse_nextpnr_critical_path(text):
+    """The last post-route critical path of the clock in a nextpnr log, or None.
+
+    Returns
+    -------
+    dict
+        ``source`` and ``sink`` (cell pins), ``logic_ns``, ``routing_ns`` and ``steps`` (the
+        number of cell-to-cell hops).
+    """
+    start = text.rfind(_CRIT_HEADER)
+    if start < 0:
+        return None
+    block = text[start:].split("\n\n", 1)[0]
+    sources = re.findall(r"Source (\S+)", block)
+    sinks = re.findall(r"Sink (\S+)", block)
+    split = _CRIT_SPLIT.search(block)
+    if not (sources and sinks and split):
+        return None
+    return {"source": sources[0], "sink": sinks[-1], "logic_ns": float(split.group(1)),
+            "routing_ns": float(split.group(2)), "steps": len(sinks)}
+
+
 def parse_yosys_stat(stat):
     """Cell counts by type from Yosys' ``stat -json`` output (a dict) for the top module."""
     design = stat.get("design")
@@ -299,6 +325,8 @@ def run_flow(component, name, workdir, *, freq_mhz=DEFAULT_FREQ, bitstream=False
            "--timing-allow-fail"]
     times["nextpnr"] = round(_run(cmd, workdir, env, "nextpnr.out"), 1)
     metrics = parse_nextpnr_report(json.loads((workdir / "report.json").read_text()))
+    metrics["critical_path"] = parse_nextpnr_critical_path(
+        (workdir / "nextpnr.log").read_text(errors="replace"))
     log(f"[{name}] nextpnr: {times['nextpnr']} s, LUT4 {metrics['lut4']}, FF {metrics['ff']}, "
         f"EBR {metrics['ebr']}, Fmax {metrics['fmax_mhz']} MHz")
 

@@ -210,3 +210,11 @@ def test_engine_budget_check_and_section():
     text = fpga.render_engine_section({"runs": {"lanes1-ebr-r2": run}, "updated": "today"})
     assert "| lanes 1, sbox ebr, 2 regs/round | yes | 40,000 | 48 |" in text
     assert "| enc_aes | 1 | 1 | 2 | 80 | 0 |" in text
+
+
+def test_critical_path_parser():
+    text = (SAMPLE / "nextpnr.log").read_text()
+    path = fpga.parse_nextpnr_critical_path(text)
+    assert path == {"source": "run_TRELLIS_FF_Q.Q", "sink": "lfsr0.state_TRELLIS_FF_Q_4.CE",
+                    "logic_ns": 0.52, "routing_ns": 1.91, "steps": 1}
+    assert fpga.parse_nextpnr_critical_path("Info: no timing here\n") is None
