@@ -6,7 +6,9 @@ Measures (DESIGN §7), all from the cycle stamps the BFMs put on every transfer:
   request (4 blocks per 64-byte line);
 - read latency added by the engine: DRAM response transfer edge → upstream response transfer
   edge (``up_rsp_ready`` held high), encrypted and plaintext (NO_ENCRYPT slot);
-- cycles lost when a key is reprogrammed (an unrelated KeyID) in the middle of each stream.
+- cycles lost when a key is reprogrammed (an unrelated KeyID) in the middle of each stream;
+- a read to another line issued right behind an encrypted write: its request → response cycles
+  against the same read alone (reads pass writes to other lines, so they should be equal).
 
 Writes ``build/results/engine_bench.json`` (``engine_bench_lanes<N>.json`` for ``--lanes N``)
 and prints a table.
@@ -57,6 +59,10 @@ def format_table(r: dict) -> str:
         rows.append((f"read latency {name} (cycles)", f"{v['min']}..{v['max']}"))
     rows.append(("added by decryption (cycles)",
                  f"{lat['encrypted']['max'] - lat['bypass_noencrypt_slot']['max']}"))
+    behind = r.get("read_behind_encrypted_write_cycles")
+    if behind:
+        rows.append(("read alone / behind an encrypted write (up_req->up_rsp)",
+                     f"{behind['read_alone']}/{behind['read_behind_write']}"))
     rows.append(("key change, lost cycles (writes)", str(r["key_change_lost_cycles_write"])))
     rows.append(("key change, lost cycles (reads)", str(r["key_change_lost_cycles_read"])))
     for side in ("write", "read"):

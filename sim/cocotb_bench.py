@@ -82,6 +82,18 @@ async def bench(dut):
             samples.append(r.cycle - tb.dram.responses[before].cycle)
         lat[name] = samples
     results["read_latency_cycles"] = {k: {"min": min(v), "max": max(v)} for k, v in lat.items()}
+    # A read to another line right behind an encrypted write (which waits about T + L cycles
+    # for its tweak and ciphertext): upstream request -> response cycles, against the same read
+    # alone. Reads pass writes to other lines, so the two should be equal.
+    w = await tb.issue(addr(1, 0x300040), True, 7)
+    r = await tb.issue(addr(1, 0x300080), False)
+    await tb.drain()
+    r_alone = await tb.issue(addr(1, 0x3000C0), False)
+    await tb.drain()
+    results["read_behind_encrypted_write_cycles"] = {
+        "read_alone": r_alone.response.cycle - r_alone.request.cycle,
+        "read_behind_write": r.response.cycle - r.request.cycle,
+        "the_write": w.response.cycle - w.request.cycle}
     # Restore KeyID 2's key: the key-change streams must be the same traffic as the first ones
     # (a NO_ENCRYPT KeyID in them skips the AES pipelines and skews the comparison).
     assert await tb.program_key(2, 0, 2 * 3 + 1, 2 * 5 + 2) == 0

@@ -17,6 +17,9 @@ __all__ = [
     "up_req_layout", "up_rsp_layout", "dram_req_layout", "dram_rsp_layout",
     "KP_REQ_LAYOUT", "KP_RSP_LAYOUT", "CFG_REQ_LAYOUT", "CFG_RSP_LAYOUT", "ENTROPY_LAYOUT",
     "config_layout", "SLOT_KEYS_LAYOUT",
+    "WriteKind", "write_entry_layout", "read_entry_layout", "tweak_tag_layout",
+    "READ_CONTEXT_LAYOUT",
+    "WRITE_TWEAK_LAYOUT", "completion_layout",
 ]
 
 #: A cache line: 4 AES blocks, byte k in bits [8k+7:8k] (docs/architecture.md §1).
@@ -176,3 +179,54 @@ def config_layout(pa_width=48):
 #: What the key memory stores per slot: the data key, its last round key (the decrypt
 #: pipeline's key, computed once when the slot is programmed) and the tweak key.
 SLOT_KEYS_LAYOUT = data.StructLayout({"k1": BLOCK_BITS, "k1_last": BLOCK_BITS, "k2": BLOCK_BITS})
+
+
+# Internal streams between the engine's components (rtl/engine/engine.py) ------------------------
+
+class WriteKind(enum.Enum, shape=2):
+    """What a write-queue entry asks of the DRAM issue (:mod:`rtl.engine.dram_issue`)."""
+    WRITE_PLAIN     = 0   # DRAM write of the request's own data
+    WRITE_ENCRYPTED = 1   # DRAM write of the next line of the ciphertext stream
+    ERROR           = 2   # no DRAM access; answer upstream with the entry's error
+
+
+def write_entry_layout(pa_width=48, tag_width=8, number_width=7):
+    """A write or an errored request waiting for the DRAM issue, in acceptance order.
+
+    ``number`` is the write's number (writes accepted before it, modulo
+    ``2**number_width``; see :mod:`rtl.engine.write_queue`); ``data`` is a plaintext write's
+    line (0 otherwise: an encrypted write's line comes from the write path)."""
+    return data.StructLayout({
+        "kind":   WriteKind,
+        "addr":   pa_width,
+        "tag":    tag_width,
+        "error":  RspError,
+        "number": number_width,
+        "data":   LINE_BITS,
+    })
+
+
+def read_entry_layout(pa_width=48, dram_tag_width=5, number_width=7):
+    """A read waiting for the DRAM issue: line, DRAM tag, and the number of the next write at
+    its acceptance (the writes numbered before it are older)."""
+    return data.StructLayout({"addr": pa_width, "dram_tag": dram_tag_width,
+                              "number": number_width})
+
+
+def tweak_tag_layout(dram_tag_width=5):
+    """Sideband of a tweak request: where T_0 goes (the write path, or the read context of
+    ``dram_tag``) and the data key that travels with it (K1 for a write, K1's last round key
+    for a read), so a request never reads the key table twice (the atomicity rule)."""
+    return data.StructLayout({"write": 1, "dram_tag": dram_tag_width, "key": BLOCK_BITS})
+
+
+#: What a read needs to decrypt its line: T_0 and the decrypt pipeline's key.
+READ_CONTEXT_LAYOUT = data.StructLayout({"t0": BLOCK_BITS, "k1_last": BLOCK_BITS})
+
+#: What an encrypted write needs besides its plaintext: T_0 and the data key.
+WRITE_TWEAK_LAYOUT = data.StructLayout({"t0": BLOCK_BITS, "k1": BLOCK_BITS})
+
+
+def completion_layout(tag_width=8):
+    """A response without data: a write's completion or a request's error."""
+    return data.StructLayout({"tag": tag_width, "error": RspError})

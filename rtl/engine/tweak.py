@@ -4,6 +4,11 @@ The engine starts the tweak in the cycle after a request is accepted (the key me
 latency), so on a read it is computed while the DRAM access is in flight, never after it. The
 ``tag`` travels with the tweak through the pipeline and tells the engine where the result goes.
 
+The input is a ``lib.stream`` with ``ready``: this unit takes a request every cycle (``ready``
+is always 1), but the engine also works with a unit that accepts one request every few cycles
+(a folded AES, say): it holds the request and stops accepting upstream requests meanwhile.
+A line every 4 cycles each way needs one tweak every 2 cycles.
+
 Docs: docs/architecture.md §2 (T_{j+1} = T_j * alpha: shift the little-endian 128-bit value left
 by one; if bit 127 fell out, XOR 0x87 into byte 0).
 """
@@ -71,7 +76,9 @@ class TweakUnit(wiring.Component):
     Members
     -------
     i : ``In(stream.Signature({"index", "key", "tag"}))``
-        Tweak value i, tweak key K2, sideband.
+        Tweak value i, tweak key K2, sideband. ``ready`` is 1 with ``fold=1``; with ``fold=2``
+        it is low in the cycles where a block re-enters for its second pass (it depends on
+        registers only, never on ``i.valid``).
     o : ``Out(stream.Signature({"t0", "tag"}, always_ready=True))``
         T_0, :attr:`latency` cycles later.
     """

@@ -147,6 +147,7 @@ def test_unknown_dram_tag_dropped_and_flagged():
         await ctx.tick().until(dut.kp_req.ready)
         assert not ctx.get(dut.err_dram_rsp_tag)
         await stray(ctx, 3)                                      # nothing outstanding
+        await ctx.tick()                     # looked up from the response register
         assert ctx.get(dut.err_dram_rsp_tag)
         # TME off: a plaintext read. Hold the DRAM request so its tag is allocated, not issued.
         await stream_put(ctx, dut.up_req, {"addr": 0x1000, "write": 0, "tag": 7, "data": 0,
