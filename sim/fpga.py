@@ -601,10 +601,10 @@ def _engine_factory(lanes, sbox, regs_per_round):
 
 
 def _engine_read_latency(engine_top):
-    """Encrypted read latency in cycles, DRAM response to upstream response: L + beats - 1."""
+    """Encrypted read latency in cycles, DRAM response to upstream response: L + beats
+    (docs/integration.md §3; the engine registers its ``dram_rsp`` port)."""
     core = engine_top.core
-    aes_latency = core.aes_latency
-    return aes_latency + 4 // core.lanes - 1
+    return core.aes_latency + 4 // core.lanes
 
 
 def _yosys_only_metrics(workdir, top):

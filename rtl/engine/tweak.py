@@ -25,9 +25,10 @@ __all__ = ["mul_alpha", "alpha_power", "TweakUnit", "TWEAK_SBOX", "TWEAK_FOLD"]
 
 #: The tweak pipeline's S-box style for an engine style, where they differ (see TweakUnit).
 TWEAK_SBOX = {"ebr": "split"}
-#: The tweak unit's folding for an engine style, where it is not 1 (see TweakUnit). Folding
-#: needs an engine that honours ``i.ready``.
-TWEAK_FOLD = {}
+#: The tweak unit's folding for an engine style, where it is not 1 (see TweakUnit). The
+#: engine holds a request while ``i.ready`` is low; one tweak every two cycles is what a line
+#: every 4 cycles each way needs.
+TWEAK_FOLD = {"ebr": 2}
 
 
 def mul_alpha(t):
