@@ -38,7 +38,8 @@ from pathlib import Path
 __all__ = [
     "REPO_ROOT", "RESULTS_JSON", "RESULTS_MD", "SECTION", "LPF", "BASELINE", "DEVICE", "ToolMissing",
     "tool_env", "check_tools", "parse_nextpnr_report", "parse_nextpnr_log_fmax",
-    "parse_nextpnr_critical_path", "parse_yosys_stat", "derive_metrics", "plausibility_warnings", "lpf_for_target",
+    "parse_nextpnr_critical_path", "parse_yosys_stat", "derive_metrics", "plausibility_warnings",
+    "lpf_for_target",
     "run_flow", "aes_configs", "aes_factory", "measure_latency", "render_results_section",
     "update_results_md", "block_breakdown", "engine_budget_check", "render_engine_section",
     "main",
