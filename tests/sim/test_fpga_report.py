@@ -218,3 +218,12 @@ def test_critical_path_parser():
     assert path == {"source": "run_TRELLIS_FF_Q.Q", "sink": "lfsr0.state_TRELLIS_FF_Q_4.CE",
                     "logic_ns": 0.52, "routing_ns": 1.91, "steps": 1}
     assert fpga.parse_nextpnr_critical_path("Info: no timing here\n") is None
+
+
+def test_engine_blocks_keeps_the_core_and_its_children_only():
+    top = "t"
+    modules = [top, f"{top}.lfsr0", f"{top}.pipeline", f"{top}.pipeline.core",
+               f"{top}.pipeline.core.tweak", f"{top}.pipeline.core.tweak.aes",
+               f"{top}.pipeline.core.keytable", f"{top}.pipeline.core.keytable.regs"]
+    assert fpga.engine_blocks(top, modules) == [
+        f"{top}.pipeline.core", f"{top}.pipeline.core.tweak", f"{top}.pipeline.core.keytable"]
