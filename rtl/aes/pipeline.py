@@ -20,6 +20,16 @@ and the key schedule never sits in front of the data path:
 the key step sits in the first half) or after InvMixColumns (decrypt; the key step sits in the
 second half), which roughly balances the two halves.
 
+``sbox="ebr"`` (requires ``regs_per_round=2``) is the FPGA style: SubBytes is a block-RAM
+lookup (:class:`~rtl.aes.sbox_rom.RegisteredSubBytes`, two registers: the block RAM's address
+register and its output register), so a round is two cycles, and the key schedule is
+:class:`~rtl.aes.key_schedule.PipelinedKeyExpansionStep` (its S-boxes cut in half by a
+register). Per stage the combinational path is (Inv)MixColumns + AddRoundKey into a block RAM
+address, or half a composite S-box plus an XOR. ``sbox="split"`` is the same round in LUTs
+(:class:`~rtl.aes.round.PipelinedSubBytes`: each S-box cut in half by a register). The last
+AddRoundKey sits after the last register (one XOR level on the output), which keeps the
+latency at 20.
+
 Latency is ``10 * regs_per_round`` cycles: 10 or 20.
 """
 
@@ -28,9 +38,23 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from . import reference
-from .key_schedule import InvKeyExpansionStep, KeyExpansionStep
-from .round import InvMixColumns, InvShiftRows, InvSubBytes, MixColumns, ShiftRows, SubBytes
-from .sbox import DEFAULT_SBOX, check_sbox_impl
+from .key_schedule import (
+    InvKeyExpansionStep,
+    KeyExpansionStep,
+    PipelinedInvKeyExpansionStep,
+    PipelinedKeyExpansionStep,
+)
+from .round import (
+    InvMixColumns,
+    InvShiftRows,
+    InvSubBytes,
+    MixColumns,
+    PipelinedSubBytes,
+    ShiftRows,
+    SubBytes,
+)
+from .sbox import DEFAULT_SBOX, TWO_CYCLE_SBOX_IMPLS, check_sbox_impl
+from .sbox_rom import RegisteredSubBytes
 
 __all__ = ["AESEncryptPipeline", "AESDecryptPipeline", "input_layout", "output_layout",
            "pipeline_latency"]
@@ -62,6 +86,9 @@ class _Pipeline(wiring.Component):
         self.tag_width = tag_width
         self.regs_per_round = regs_per_round
         self.sbox = check_sbox_impl(sbox, owner=self)
+        if sbox in TWO_CYCLE_SBOX_IMPLS and regs_per_round != 2:
+            self._MustUse__silence = True
+            raise ValueError(f"sbox={sbox!r} has two registers per round: use regs_per_round=2")
         super().__init__({
             "i": In(stream.Signature(input_layout(tag_width), always_ready=True)),
             "o": Out(stream.Signature(output_layout(tag_width), always_ready=True)),
@@ -91,6 +118,17 @@ class _Pipeline(wiring.Component):
             out[key] = reg
         return out
 
+    def _sub_bytes(self, inverse=False):
+        """The two-cycle SubBytes of the ``"ebr"`` (block RAM) or ``"split"`` (LUT) style."""
+        cls = RegisteredSubBytes if self.sbox == "ebr" else PipelinedSubBytes
+        return cls(inverse=inverse)
+
+    def _delay(self, m, name, values, cycles):
+        """*values* (valid and tag) through *cycles* registers, as :meth:`_register`."""
+        for n in range(cycles):
+            values = self._register(m, f"{name}_{n}", values)
+        return values
+
 
 class AESEncryptPipeline(_Pipeline):
     """Fully pipelined AES-128 encryption, one block per cycle, each block with its own key.
@@ -101,7 +139,7 @@ class AESEncryptPipeline(_Pipeline):
         Width of the user sideband that travels with each block (0 allowed).
     regs_per_round : {1, 2}
         Register stages per round; :attr:`latency` is ``10 * regs_per_round``.
-    sbox : {"composite", "table"}
+    sbox : {"composite", "table", "ebr", "split"}
         S-box implementation (:mod:`rtl.aes.sbox`); the default is the smaller on LUT4 FPGAs.
 
     Members
@@ -118,6 +156,8 @@ class AESEncryptPipeline(_Pipeline):
     """
 
     def elaborate(self, platform):
+        if self.sbox in TWO_CYCLE_SBOX_IMPLS:
+            return self._elaborate_two_cycle()
         m = Module()
         cur = {"valid": self.i.valid, "state": self.i.payload.block, "key": self.i.payload.key,
                "tag": self.i.payload.tag}
@@ -145,6 +185,34 @@ class AESEncryptPipeline(_Pipeline):
         ]
         return m
 
+    def _elaborate_two_cycle(self):
+        # Round r: cycle 1 addresses the block RAMs with MixColumns(ShiftRows(s)) ^ rk[r-1]
+        # (the plain block ^ key in round 1) while the key step computes its S-box first
+        # halves; cycle 2 reads the block RAMs into the output registers and registers rk[r].
+        m = Module()
+        side = {"valid": self.i.valid, "tag": self.i.payload.tag}
+        state, key = self.i.payload.block, self.i.payload.key
+        for r in range(1, 11):
+            sb = m.submodules[f"r{r}_sub_bytes"] = self._sub_bytes()
+            ks = m.submodules[f"r{r}_key_step"] = PipelinedKeyExpansionStep(rcon=reference.RCON[r])
+            m.d.comb += [sb.i.eq(state ^ key), ks.i.eq(key)]
+            side = self._delay(m, f"r{r}", side, sb.latency)
+            sr = m.submodules[f"r{r}_shift_rows"] = ShiftRows()
+            m.d.comb += sr.i.eq(sb.o)
+            key = ks.o
+            if r != 10:
+                mc = m.submodules[f"r{r}_mix_columns"] = MixColumns()
+                m.d.comb += mc.i.eq(sr.o)
+                state = mc.o
+            else:
+                state = sr.o ^ key
+        m.d.comb += [
+            self.o.valid.eq(side["valid"]),
+            self.o.payload.block.eq(state),
+            self.o.payload.tag.eq(side["tag"]),
+        ]
+        return m
+
 
 class AESDecryptPipeline(_Pipeline):
     """Fully pipelined AES-128 decryption, one block per cycle, each block with its own key.
@@ -159,7 +227,7 @@ class AESDecryptPipeline(_Pipeline):
         Width of the user sideband that travels with each block (0 allowed).
     regs_per_round : {1, 2}
         Register stages per round; :attr:`latency` is ``10 * regs_per_round``.
-    sbox : {"composite", "table"}
+    sbox : {"composite", "table", "ebr", "split"}
         S-box implementation (:mod:`rtl.aes.sbox`).
 
     Members
@@ -176,6 +244,8 @@ class AESDecryptPipeline(_Pipeline):
     """
 
     def elaborate(self, platform):
+        if self.sbox in TWO_CYCLE_SBOX_IMPLS:
+            return self._elaborate_two_cycle()
         m = Module()
         cur = {"valid": self.i.valid, "state": self.i.payload.block, "key": self.i.payload.key,
                "tag": self.i.payload.tag}
@@ -204,5 +274,33 @@ class AESDecryptPipeline(_Pipeline):
             self.o.valid.eq(cur["valid"]),
             self.o.payload.block.eq(cur["state"]),
             self.o.payload.tag.eq(cur["tag"]),
+        ]
+        return m
+
+    def _elaborate_two_cycle(self):
+        # Stage k (round key r = 11 - k): cycle 1 addresses the block RAMs with
+        # InvShiftRows(InvMixColumns(s ^ rk[r])) (no InvMixColumns in stage 1) while the key
+        # step starts rk[r-1]; cycle 2 reads the inverse S-boxes and registers rk[r-1].
+        m = Module()
+        side = {"valid": self.i.valid, "tag": self.i.payload.tag}
+        state, key = self.i.payload.block, self.i.payload.key
+        for k in range(1, 11):
+            r = 11 - k
+            u = state ^ key
+            if k != 1:
+                imc = m.submodules[f"r{r}_inv_mix_columns"] = InvMixColumns()
+                m.d.comb += imc.i.eq(u)
+                u = imc.o
+            isr = m.submodules[f"r{r}_inv_shift_rows"] = InvShiftRows()
+            isb = m.submodules[f"r{r}_inv_sub_bytes"] = self._sub_bytes(inverse=True)
+            ks = m.submodules[f"r{r}_inv_key_step"] = PipelinedInvKeyExpansionStep(
+                rcon=reference.RCON[r])
+            m.d.comb += [isr.i.eq(u), isb.i.eq(isr.o), ks.i.eq(key)]
+            side = self._delay(m, f"r{r}", side, isb.latency)
+            state, key = isb.o, ks.o
+        m.d.comb += [
+            self.o.valid.eq(side["valid"]),
+            self.o.payload.block.eq(state ^ key),
+            self.o.payload.tag.eq(side["tag"]),
         ]
         return m

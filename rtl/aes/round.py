@@ -13,10 +13,10 @@ from amaranth import Cat, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from .sbox import DEFAULT_SBOX, SBox, check_sbox_impl
+from .sbox import COMB_SBOX_IMPLS, DEFAULT_SBOX, PipelinedSBox, SBox, check_sbox_impl
 
 __all__ = [
-    "SubBytes", "InvSubBytes", "ShiftRows", "InvShiftRows",
+    "SubBytes", "InvSubBytes", "PipelinedSubBytes", "ShiftRows", "InvShiftRows",
     "MixColumns", "InvMixColumns", "AddRoundKey",
     "xtime", "gf_mul_const",
 ]
@@ -57,7 +57,7 @@ class _SubBytesBase(_StateMap):
     _inverse = False
 
     def __init__(self, *, sbox=DEFAULT_SBOX):
-        self.sbox = check_sbox_impl(sbox, owner=self)
+        self.sbox = check_sbox_impl(sbox, owner=self, styles=COMB_SBOX_IMPLS)
         super().__init__()
 
     def __repr__(self):
@@ -96,6 +96,50 @@ class InvSubBytes(_SubBytesBase):
     """InvSubBytes: the inverse S-box on each of the 16 bytes (members as :class:`SubBytes`)."""
 
     _inverse = True
+
+
+class PipelinedSubBytes(_StateMap):
+    """SubBytes (or InvSubBytes) over two cycles: 16 :class:`~rtl.aes.sbox.PipelinedSBox`
+    (a register inside each S-box) and a register on the output; the LUT-only counterpart of
+    :class:`~rtl.aes.sbox_rom.RegisteredSubBytes` (the ``sbox="split"`` pipelines).
+
+    Parameters
+    ----------
+    inverse : bool
+        ``True`` for InvSubBytes.
+
+    Members
+    -------
+    i : ``In(128)``
+    o : ``Out(128)``
+        SubBytes of the state :attr:`latency` cycles earlier.
+
+    Attributes
+    ----------
+    latency : int
+        2.
+    """
+
+    latency = 2
+
+    def __init__(self, *, inverse=False):
+        self.inverse = bool(inverse)
+        super().__init__()
+
+    def __repr__(self):
+        return f"PipelinedSubBytes(inverse={self.inverse!r})"
+
+    def elaborate(self, platform):
+        m = Module()
+        outs = []
+        for n in range(16):
+            s = m.submodules[f"sbox{n}"] = PipelinedSBox(inverse=self.inverse)
+            m.d.comb += s.i.eq(_byte(self.i, n))
+            outs.append(s.o)
+        out_q = Signal(128, reset_less=True)
+        m.d.sync += out_q.eq(Cat(*outs))
+        m.d.comb += self.o.eq(out_q)
+        return m
 
 
 class ShiftRows(_StateMap):

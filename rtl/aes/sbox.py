@@ -17,8 +17,18 @@
     A 256-entry ``Switch``/``Case`` lookup: the obvious reference implementation, kept so that
     the FPGA flow can measure both.
 
-Neither style uses block RAM: the pipelines need 200 S-boxes each (160 for the data, 40 for
-the key schedule), more than the ECP5-85F's 208 EBRs can hold for three pipelines.
+``sbox="ebr"`` (pipelines only)
+    The data-path S-boxes are registered block-RAM lookups (:mod:`rtl.aes.sbox_rom`), and the
+    key-schedule S-boxes are the composite circuit cut in two by a register
+    (:class:`PipelinedSBox`). Not a combinational style: :class:`SBox` refuses it.
+
+``sbox="split"`` (pipelines only)
+    The same two-cycle round as ``"ebr"`` in LUTs alone: every S-box is a
+    :class:`PipelinedSBox` followed by a register.
+
+:class:`PipelinedSBox` is the composite S-box with a register after the GF(2^4) inversion:
+the first half (input map, norm, 4-bit inversion) and the second half (two GF(2^4) products,
+output map) are about equally deep.
 """
 
 from amaranth import Cat, Const, Module, Signal
@@ -27,25 +37,30 @@ from amaranth.lib.wiring import In, Out
 
 from . import reference
 
-__all__ = ["SBOX_IMPLS", "DEFAULT_SBOX", "SBox", "check_sbox_impl"]
+__all__ = ["SBOX_IMPLS", "COMB_SBOX_IMPLS", "TWO_CYCLE_SBOX_IMPLS", "DEFAULT_SBOX", "SBox", "PipelinedSBox",
+           "check_sbox_impl"]
 
-#: The accepted values of every ``sbox=`` parameter in :mod:`rtl.aes`.
-SBOX_IMPLS = ("composite", "table")
-#: The default S-box style: the smaller one on a LUT4 FPGA.
+#: The accepted values of the pipelines' (and the engine's) ``sbox=`` parameter.
+SBOX_IMPLS = ("composite", "table", "ebr", "split")
+#: The styles a combinational S-box can have (``SBox``, ``SubBytes``, the key-schedule steps).
+COMB_SBOX_IMPLS = ("composite", "table")
+#: The pipeline styles whose SubBytes takes two cycles (they need ``regs_per_round=2``).
+TWO_CYCLE_SBOX_IMPLS = ("ebr", "split")
+#: The default S-box style: the smaller combinational one on a LUT4 FPGA.
 DEFAULT_SBOX = "composite"
 
 
-def check_sbox_impl(sbox, owner=None):
-    """Raise :class:`ValueError` unless *sbox* is one of :data:`SBOX_IMPLS`; return it.
+def check_sbox_impl(sbox, owner=None, styles=SBOX_IMPLS):
+    """Raise :class:`ValueError` unless *sbox* is one of *styles*; return it.
 
     *owner* is the component being constructed: a component whose constructor fails is never
     elaborated, so Amaranth's "created but never used" check is silenced for it (otherwise it
     fires at garbage collection, on a half-initialised object).
     """
-    if sbox not in SBOX_IMPLS:
+    if sbox not in styles:
         if owner is not None:
             owner._MustUse__silence = True
-        raise ValueError(f"sbox must be one of {SBOX_IMPLS}, not {sbox!r}")
+        raise ValueError(f"sbox must be one of {styles}, not {sbox!r}")
     return sbox
 
 
@@ -185,6 +200,46 @@ def _gf16_sq_scale_columns(scale):
     return tuple(_gf16_mul(scale, _gf16_mul(1 << i, 1 << i)) for i in range(4))
 
 
+def _composite_front(m, byte, inverse):
+    """First half of the composite S-box: ``(ah, ah ^ al, d^-1)`` (4-bit signals each)."""
+    in_cols, in_const = (_INV_IN, _INV_IN_CONST) if inverse else (_FWD_IN, _FWD_IN_CONST)
+    # Into the tower field (with the inverse affine transform folded in for S^-1).
+    t = Signal(8)
+    # Every signal is assigned whole, never bit by bit: a process that drives some bits of
+    # a vector and reads others re-triggers itself in Icarus (it cannot narrow the
+    # sensitivity of constant selects in always_comb), which made simulation ~100x slower.
+    m.d.comb += t.eq(Cat(*_linear(in_cols, byte, in_const)))
+    ah, al = t[4:8], t[0:4]
+
+    # d = LAMBDA*ah^2 ^ ah*al ^ al^2: the norm, the only value that must be inverted.
+    d = Signal(4)
+    sq_hi = _linear(_gf16_sq_scale_columns(_LAMBDA), ah, 0, 4, 4)
+    sq_lo = _linear(_gf16_sq_scale_columns(1), al, 0, 4, 4)
+    prod = _gf16_mul_hw(ah, al)
+    m.d.comb += d.eq(Cat(*(sq_hi[k] ^ prod[k] ^ sq_lo[k] for k in range(4))))
+
+    # 4-bit inversion: a 4-input function per bit, i.e. one LUT4 each.
+    d_inv = Signal(4)
+    with m.Switch(d):
+        for x in range(16):
+            with m.Case(x):
+                m.d.comb += d_inv.eq(_GF16_INV[x])
+    ahl = Signal(4)
+    m.d.comb += ahl.eq(ah ^ al)
+    return ah, ahl, d_inv
+
+
+def _composite_back(m, ah, ahl, d_inv, inverse):
+    """Second half: ``inverse = (ah * d^-1) x + (ah ^ al) * d^-1``, mapped back (8 bits)."""
+    out_cols, out_const = (_INV_OUT, _INV_OUT_CONST) if inverse else (_FWD_OUT, _FWD_OUT_CONST)
+    inv = Signal(8)
+    hi = _gf16_mul_hw(ah, d_inv)
+    lo = _gf16_mul_hw(ahl, d_inv)
+    m.d.comb += inv.eq(Cat(*lo, *hi))
+    # Back to the polynomial basis (with the affine transform folded in for S).
+    return Cat(*_linear(out_cols, inv, out_const))
+
+
 class SBox(wiring.Component):
     """The AES S-box (or inverse S-box) on one byte, combinational.
 
@@ -208,7 +263,7 @@ class SBox(wiring.Component):
 
     def __init__(self, *, inverse=False, sbox=DEFAULT_SBOX):
         self.inverse = bool(inverse)
-        self.sbox = check_sbox_impl(sbox, owner=self)
+        self.sbox = check_sbox_impl(sbox, owner=self, styles=COMB_SBOX_IMPLS)
         super().__init__()
 
     def __repr__(self):
@@ -224,41 +279,51 @@ class SBox(wiring.Component):
                         m.d.comb += self.o.eq(y)
             return m
 
-        if self.inverse:
-            in_cols, in_const, out_cols, out_const = _INV_IN, _INV_IN_CONST, _INV_OUT, _INV_OUT_CONST
-        else:
-            in_cols, in_const, out_cols, out_const = _FWD_IN, _FWD_IN_CONST, _FWD_OUT, _FWD_OUT_CONST
+        front = _composite_front(m, self.i, self.inverse)
+        m.d.comb += self.o.eq(_composite_back(m, *front, self.inverse))
+        return m
 
-        # Into the tower field (with the inverse affine transform folded in for S^-1).
-        t = Signal(8)
-        # Every signal is assigned whole, never bit by bit: a process that drives some bits of
-        # a vector and reads others re-triggers itself in Icarus (it cannot narrow the
-        # sensitivity of constant selects in always_comb), which made simulation ~100x slower.
-        m.d.comb += t.eq(Cat(*_linear(in_cols, self.i, in_const)))
-        ah, al = t[4:8], t[0:4]
 
-        # d = LAMBDA*ah^2 ^ ah*al ^ al^2: the norm, the only value that must be inverted.
-        d = Signal(4)
-        sq_hi = _linear(_gf16_sq_scale_columns(_LAMBDA), ah, 0, 4, 4)
-        sq_lo = _linear(_gf16_sq_scale_columns(1), al, 0, 4, 4)
-        prod = _gf16_mul_hw(ah, al)
-        m.d.comb += d.eq(Cat(*(sq_hi[k] ^ prod[k] ^ sq_lo[k] for k in range(4))))
+class PipelinedSBox(wiring.Component):
+    """The composite S-box (or inverse) with one register inside: ``o`` is ``S(i)`` one cycle
+    after ``i``.
 
-        # 4-bit inversion: a 4-input function per bit, i.e. one LUT4 each.
-        d_inv = Signal(4)
-        with m.Switch(d):
-            for x in range(16):
-                with m.Case(x):
-                    m.d.comb += d_inv.eq(_GF16_INV[x])
+    The register holds ``ah``, ``ah ^ al`` and ``d^-1`` (12 bits, ``reset_less``): the input
+    map, the norm and the 4-bit inversion before it; the two GF(2^4) products and the output
+    map after it. Each half is about half the depth of :class:`SBox`.
 
-        # inverse = (ah * d^-1) x + (ah ^ al) * d^-1
-        inv = Signal(8)
-        ahl = Signal(4)
-        m.d.comb += ahl.eq(ah ^ al)
-        hi = _gf16_mul_hw(ah, d_inv)
-        lo = _gf16_mul_hw(ahl, d_inv)
-        m.d.comb += inv.eq(Cat(*lo, *hi))
+    Parameters
+    ----------
+    inverse : bool
+        ``False`` for the S-box, ``True`` for the inverse S-box.
 
-        # Back to the polynomial basis (with the affine transform folded in for S).
-        m.d.comb += self.o.eq(Cat(*_linear(out_cols, inv, out_const)))
+    Members
+    -------
+    i : ``In(8)``
+    o : ``Out(8)``
+        ``S(i)`` of the previous cycle.
+
+    Attributes
+    ----------
+    latency : int
+        1.
+    """
+
+    i: In(8)
+    o: Out(8)
+    latency = 1
+
+    def __init__(self, *, inverse=False):
+        self.inverse = bool(inverse)
+        super().__init__()
+
+    def __repr__(self):
+        return f"PipelinedSBox(inverse={self.inverse!r})"
+
+    def elaborate(self, platform):
+        m = Module()
+        front = _composite_front(m, self.i, self.inverse)
+        regs = [Signal(4, name=n, reset_less=True) for n in ("ah_q", "ahl_q", "d_inv_q")]
+        m.d.sync += [reg.eq(v) for reg, v in zip(regs, front, strict=True)]
+        m.d.comb += self.o.eq(_composite_back(m, *regs, self.inverse))
         return m

@@ -107,7 +107,9 @@ class KeyTable(wiring.Component):
         m.submodules.regs = regs = ConfigRegisters(pa_width=self.pa_width,
                                                    keyid_bits_max=self.keyid_bits_max)
         m.submodules.last_round_key = lrk = AESLastRoundKey()
-        m.submodules.keys = keys = Memory(shape=SLOT_KEYS_LAYOUT, depth=self.slots, init=[])
+        # LUT RAM (ECP5 DPR16X4): the block RAMs are the AES pipelines' S-boxes (docs/fpga.md).
+        m.submodules.keys = keys = Memory(shape=SLOT_KEYS_LAYOUT, depth=self.slots, init=[],
+                                          attrs={"ram_style": "distributed"})
         wport = keys.write_port()
         rport = keys.read_port()          # sync, transparent_for=(): the atomicity rule needs it
         m.d.comb += [

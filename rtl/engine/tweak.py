@@ -17,10 +17,18 @@ from amaranth import Cat, Const, Module, Mux
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from ..aes.folded import AESEncryptFolded
 from ..aes.pipeline import AESEncryptPipeline
 from ..aes.sbox import DEFAULT_SBOX
 
-__all__ = ["mul_alpha", "alpha_power", "TweakUnit"]
+__all__ = ["mul_alpha", "alpha_power", "TweakUnit", "TWEAK_SBOX", "TWEAK_FOLD"]
+
+#: The tweak pipeline's S-box style for an engine style, where they differ (see TweakUnit).
+TWEAK_SBOX = {"ebr": "split"}
+#: The tweak unit's folding for an engine style, where it is not 1 (see TweakUnit). The
+#: engine holds a request while ``i.ready`` is low; one tweak every two cycles is what a line
+#: every 4 cycles each way needs.
+TWEAK_FOLD = {"ebr": 2}
 
 
 def mul_alpha(t):
@@ -44,7 +52,7 @@ def alpha_power(t0, j, blocks=4):
 
 
 class TweakUnit(wiring.Component):
-    """AES_K2(i) for XTS, one tweak per cycle, with a sideband tag.
+    """AES_K2(i) for XTS, one tweak per cycle (or per two, folded), with a sideband tag.
 
     Parameters
     ----------
@@ -54,21 +62,42 @@ class TweakUnit(wiring.Component):
         Width of the sideband that comes back with the tweak.
     regs_per_round : {1, 2}
         Passed to :class:`~rtl.aes.pipeline.AESEncryptPipeline`.
+    sbox : str
+        The engine's S-box style. ``"ebr"`` (block-RAM S-boxes for the two data pipelines)
+        gives the tweak pipeline the ``"split"`` style instead, the same two-cycle round in
+        LUTs: the EBR budget (160 of the ECP5-85F's 208) holds two block-RAM pipelines, not
+        three. Every other style is used as it is.
+    fold : {1, 2} or None
+        1: a full AES pipeline, ``i.ready`` always 1. 2: :class:`~rtl.aes.folded.AESEncryptFolded`
+        (five round units used twice; half the area), which takes a request at most every
+        :attr:`interval` = 2 cycles and lowers ``i.ready`` otherwise: the engine needs a tweak
+        per line, one every two cycles with reads and writes both at full rate. ``None``:
+        :data:`TWEAK_FOLD` for the style (1 unless listed).
 
     Members
     -------
     i : ``In(stream.Signature({"index", "key", "tag"}))``
-        Tweak value i, tweak key K2, sideband. ``ready`` is 1 here; another tweak unit may
-        hold it low (it must not depend on ``i.valid``).
+        Tweak value i, tweak key K2, sideband. ``ready`` is 1 with ``fold=1``; with ``fold=2``
+        it is low in the cycles where a block re-enters for its second pass (it depends on
+        registers only, never on ``i.valid``).
     o : ``Out(stream.Signature({"t0", "tag"}, always_ready=True))``
         T_0, :attr:`latency` cycles later.
     """
 
-    def __init__(self, *, index_width=48, tag_width=0, regs_per_round=1, sbox=DEFAULT_SBOX):
+    def __init__(self, *, index_width=48, tag_width=0, regs_per_round=1, sbox=DEFAULT_SBOX,
+                 fold=None):
         self.index_width = index_width
         self.tag_width = tag_width
-        self._aes = AESEncryptPipeline(tag_width=tag_width, regs_per_round=regs_per_round,
-                                       sbox=sbox)
+        self.fold = TWEAK_FOLD.get(sbox, 1) if fold is None else fold
+        style = TWEAK_SBOX.get(sbox, sbox)
+        if self.fold == 2:
+            self._aes = AESEncryptFolded(tag_width=tag_width, sbox=style)
+        elif self.fold == 1:
+            self._aes = AESEncryptPipeline(tag_width=tag_width, regs_per_round=regs_per_round,
+                                           sbox=style)
+        else:
+            self._MustUse__silence = True
+            raise ValueError(f"fold must be 1 or 2, not {fold!r}")
         super().__init__({
             "i": In(stream.Signature(data.StructLayout(
                 {"index": index_width, "key": 128, "tag": tag_width}))),
@@ -78,15 +107,20 @@ class TweakUnit(wiring.Component):
 
     @property
     def latency(self):
-        """Cycles from ``i.valid`` to ``o.valid``."""
+        """Cycles from the transfer on ``i`` to ``o.valid``."""
         return self._aes.latency
+
+    @property
+    def interval(self):
+        """Sustained rate: at most one request every ``interval`` cycles."""
+        return getattr(self._aes, "interval", 1)
 
     def elaborate(self, platform):
         m = Module()
         m.submodules.aes = aes = self._aes
         m.d.comb += [
-            self.i.ready.eq(1),                                # fully pipelined
             aes.i.valid.eq(self.i.valid),
+            self.i.ready.eq(1 if self.fold == 1 else aes.i.ready),
             aes.i.payload.block.eq(self.i.payload.index),      # zero-extended: i < 2^PA_WIDTH
             aes.i.payload.key.eq(self.i.payload.key),
             aes.i.payload.tag.eq(self.i.payload.tag),

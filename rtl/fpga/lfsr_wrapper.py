@@ -121,6 +121,11 @@ class PipelineHarness(wiring.Component):
     seed : int
         Base seed of the LFSRs; LFSR ``n`` starts from a different non-zero state derived from
         it.
+    random_handshakes : bool
+        For designs with backpressure (the engine): every input ``valid`` (a member whose name
+        ends in ``valid``) is the enable AND an LFSR bit, and every input ``ready`` is an LFSR
+        bit, so every handshake path is exercised and none is constant-folded. Default
+        (``False``, the AES pipelines): valids are the enable, readies are 1.
 
     Attributes
     ----------
@@ -137,16 +142,19 @@ class PipelineHarness(wiring.Component):
         Number of pipeline output bits folded into ``leds``.
     """
 
-    def __init__(self, pipeline_factory, *, n_leds=8, seed=0x5EED_0F_AE5):
+    def __init__(self, pipeline_factory, *, n_leds=8, seed=0x5EED_0F_AE5,
+                 random_handshakes=False):
         self.pipeline = pipeline_factory()
         self._n_leds = n_leds
         self._seed = seed
+        self._random_handshakes = random_handshakes
         self.input_bits = 0
         self.output_bits = 0
         for path, member, value in self._ports():
             if not isinstance(value, Const | int):
                 width = len(Value.cast(value))
-                if member.flow == In and path[-1] not in ("valid", "ready"):
+                if member.flow == In and (random_handshakes or
+                                          path[-1] not in ("valid", "ready")):
                     self.input_bits += width
                 elif member.flow == Out:
                     self.output_bits += width
@@ -192,9 +200,16 @@ class PipelineHarness(wiring.Component):
                 continue  # always_ready streams expose ready as Const(1): nothing to drive
             value = Value.cast(value)
             if member.flow == In:
-                if path[-1] == "valid":
+                name = str(path[-1])
+                if self._random_handshakes and name.endswith("valid"):
+                    m.d.comb += value.eq(en_sync & pool[used])
+                    used += len(value)
+                elif self._random_handshakes:
+                    m.d.comb += value.eq(pool[used:used + len(value)])
+                    used += len(value)
+                elif name == "valid":
                     m.d.comb += value.eq(en_sync)
-                elif path[-1] == "ready":
+                elif name == "ready":
                     m.d.comb += value.eq(1)
                 else:
                     m.d.comb += value.eq(pool[used:used + len(value)])

@@ -54,11 +54,12 @@ def run_pipeline(dut, inputs, valids):
     return outputs
 
 
-@pytest.mark.parametrize("regs_per_round", [1, 2])
+@pytest.mark.parametrize("regs_per_round,sbox",
+                         [(1, "composite"), (2, "composite"), (2, "ebr"), (2, "split")])
 @pytest.mark.parametrize("direction", ["encrypt", "decrypt"])
-def test_pipeline_fips_and_random(direction, regs_per_round):
+def test_pipeline_fips_and_random(direction, regs_per_round, sbox):
     cls = AESEncryptPipeline if direction == "encrypt" else AESDecryptPipeline
-    dut = cls(tag_width=8, regs_per_round=regs_per_round)
+    dut = cls(tag_width=8, regs_per_round=regs_per_round, sbox=sbox)
     assert dut.latency == 10 * regs_per_round
     rng = random.Random(regs_per_round)
     cases = [(_le(k), _le(p), _le(c)) for k, p, c in FIPS]
@@ -95,6 +96,8 @@ def test_zero_tag_width_and_api():
         "AESDecryptPipeline(tag_width=3, regs_per_round=2, sbox='composite')")
     with pytest.raises(ValueError):
         AESEncryptPipeline(regs_per_round=3)
+    with pytest.raises(ValueError, match="regs_per_round=2"):
+        AESDecryptPipeline(sbox="ebr")
 
 
 def test_last_round_key():

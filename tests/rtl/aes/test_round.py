@@ -20,7 +20,7 @@ from rtl.aes.round import (
     ShiftRows,
     SubBytes,
 )
-from rtl.aes.sbox import SBOX_IMPLS, SBox
+from rtl.aes.sbox import COMB_SBOX_IMPLS, SBox
 
 N_VECTORS = 300
 
@@ -42,7 +42,7 @@ def _check_comb(dut, vectors, drive, expect, label):
     assert not bad, f"{label}: {len(bad)} mismatches, first {bad[0]}"
 
 
-@pytest.mark.parametrize("sbox", SBOX_IMPLS)
+@pytest.mark.parametrize("sbox", COMB_SBOX_IMPLS)
 @pytest.mark.parametrize("inverse", [False, True])
 def test_sbox_exhaustive(sbox, inverse):
     dut = SBox(inverse=inverse, sbox=sbox)
@@ -117,5 +117,9 @@ def test_a_wrong_model_is_caught():
 def test_parameter_validation():
     with pytest.raises(ValueError):
         SBox(sbox="rom")
+    with pytest.raises(ValueError, match="sbox must be one of"):
+        SBox(sbox="ebr")          # block-RAM lookups are registered: pipelines only
+    with pytest.raises(ValueError, match="sbox must be one of"):
+        SubBytes(sbox="ebr")
     with pytest.raises(ValueError):
         KeyExpansionStep(rcon=256)

@@ -51,3 +51,29 @@ def test_tweak_unit_back_to_back():
             await ctx.tick()
         assert got == [(xts_tweak(k2, i), tag) for i, k2, tag in jobs]
     run_sim(dut, tb)
+
+
+def test_tweak_unit_folded_honours_ready():
+    """fold=2: requests offered every cycle are taken at most one per two cycles (sustained),
+    each T_0 arrives exactly ``latency`` cycles after its transfer, in order."""
+    dut = TweakUnit(index_width=48, tag_width=8, sbox="ebr", fold=2)
+    assert (dut.latency, dut.interval) == (20, 2)
+    rng = random.Random(5)
+    jobs = [(rng.randrange(1 << 42) << 6, rng.randrange(1 << 128), n) for n in range(16)]
+
+    async def tb(ctx):
+        got, entered, pending = [], {}, list(jobs)
+        for cycle in range(3 * len(jobs) + dut.latency + 4):
+            if pending:
+                i, k2, tag = pending[0]
+                ctx.set(dut.i.payload, {"index": i, "key": k2, "tag": tag})
+            ctx.set(dut.i.valid, bool(pending))
+            took = bool(pending) and ctx.get(dut.i.ready)
+            if ctx.get(dut.o.valid):
+                tag = ctx.get(dut.o.payload.tag)
+                got.append((ctx.get(dut.o.payload.t0), tag, cycle - entered[tag]))
+            await ctx.tick()
+            if took:
+                entered[pending.pop(0)[2]] = cycle
+        assert got == [(xts_tweak(k2, i), tag, dut.latency) for i, k2, tag in jobs]
+    run_sim(dut, tb)

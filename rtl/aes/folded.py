@@ -1,0 +1,121 @@
+"""A 2:1 folded AES-128 encryption: five two-cycle round units, each used twice per block.
+
+For the XTS tweak, which the engine needs once per 64-byte line (one every two cycles at most,
+with reads and writes both at full rate), a full ten-round pipeline is twice the hardware it
+needs. :class:`AESEncryptFolded` keeps the round structure of the ``"split"``/``"ebr"``
+pipelines (:mod:`rtl.aes.pipeline`: SubBytes over two cycles, the key step over two cycles)
+but builds only five round units in a ring. Unit ``u`` runs round ``u + 1`` on a block's first
+pass and round ``u + 6`` on its second; the key step's Rcon follows the pass bit that travels
+with the block, and the last unit skips MixColumns and adds the last round key on the second
+pass, where the block leaves.
+
+A block re-entering unit 0 for its second pass has priority over a new block, so ``i.ready``
+is low in the cycles where one does (``ready`` depends only on registers, never on ``i``).
+Every accepted block leaves exactly :attr:`latency` = 20 cycles later; the sustained rate is
+one block every two cycles.
+"""
+
+from amaranth import Module, Mux, Signal
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from . import reference
+from .key_schedule import PipelinedKeyExpansionStep
+from .pipeline import input_layout, output_layout
+from .round import MixColumns, PipelinedSubBytes, ShiftRows
+from .sbox_rom import RegisteredSubBytes
+
+__all__ = ["AESEncryptFolded"]
+
+_UNITS = 5
+
+
+class AESEncryptFolded(wiring.Component):
+    """AES-128 encryption at one block per two cycles from five round units.
+
+    Parameters
+    ----------
+    tag_width : int
+        Width of the sideband that travels with each block.
+    sbox : {"split", "ebr"}
+        SubBytes of the units: LUT S-boxes cut by a register, or block-RAM lookups (40 EBR).
+
+    Members
+    -------
+    i : ``In(stream.Signature(input_layout(tag_width)))``
+        Plaintext, key, tag; ``ready`` is low when a block re-enters for its second pass.
+    o : ``Out(stream.Signature(output_layout(tag_width), always_ready=True))``
+        Ciphertext, :attr:`latency` cycles after the transfer on ``i``.
+
+    Attributes
+    ----------
+    latency : int
+        20.
+    interval : int
+        2: the sustained input rate is one block every ``interval`` cycles.
+    """
+
+    latency = 2 * _UNITS * 2
+    interval = 2
+
+    def __init__(self, *, tag_width=0, sbox="split"):
+        if sbox not in ("split", "ebr"):
+            self._MustUse__silence = True
+            raise ValueError(f"sbox must be 'split' or 'ebr', not {sbox!r}")
+        self.tag_width = tag_width
+        self.sbox = sbox
+        super().__init__({
+            "i": In(stream.Signature(input_layout(tag_width))),
+            "o": Out(stream.Signature(output_layout(tag_width), always_ready=True)),
+        })
+
+    def __repr__(self):
+        return f"AESEncryptFolded(tag_width={self.tag_width}, sbox={self.sbox!r})"
+
+    def elaborate(self, platform):
+        m = Module()
+        sub_bytes_cls = RegisteredSubBytes if self.sbox == "ebr" else PipelinedSubBytes
+
+        # Unit 0's input: the block coming back for its second pass, else a new one.
+        loop_valid = Signal()
+        loop_state = Signal(128)
+        loop_key = Signal(128)
+        loop_tag = Signal(self.tag_width)
+        m.d.comb += self.i.ready.eq(~loop_valid)
+        valid = Mux(loop_valid, 1, self.i.valid)
+        second = loop_valid
+        state = Mux(loop_valid, loop_state, self.i.payload.block)
+        key = Mux(loop_valid, loop_key, self.i.payload.key)
+        tag = Mux(loop_valid, loop_tag, self.i.payload.tag)
+
+        for u in range(_UNITS):
+            sb = m.submodules[f"u{u}_sub_bytes"] = sub_bytes_cls()
+            ks = m.submodules[f"u{u}_key_step"] = PipelinedKeyExpansionStep(
+                rcon=(reference.RCON[u + 1], reference.RCON[u + 1 + _UNITS]))
+            m.d.comb += [sb.i.eq(state ^ key), ks.i.eq(key), ks.rcon_sel.eq(second)]
+            side = {"valid": valid, "second": second, "tag": tag}
+            for stage in range(sb.latency):
+                side_q = {"valid": Signal(name=f"u{u}_{stage}_valid"),
+                          "second": Signal(name=f"u{u}_{stage}_second", reset_less=True),
+                          "tag": Signal(self.tag_width, name=f"u{u}_{stage}_tag",
+                                        reset_less=True)}
+                m.d.sync += [side_q[k].eq(side[k]) for k in side]
+                side = side_q
+            sr = m.submodules[f"u{u}_shift_rows"] = ShiftRows()
+            mc = m.submodules[f"u{u}_mix_columns"] = MixColumns()
+            m.d.comb += [sr.i.eq(sb.o), mc.i.eq(sr.o)]
+            valid, second, tag = side["valid"], side["second"], side["tag"]
+            state, key = mc.o, ks.o
+
+        # After unit 4: first pass -> back to unit 0; second pass (round 10) -> out, without
+        # MixColumns and with the last round key added.
+        m.d.comb += [
+            loop_valid.eq(valid & ~second),
+            loop_state.eq(state),
+            loop_key.eq(key),
+            loop_tag.eq(tag),
+            self.o.valid.eq(valid & second),
+            self.o.payload.block.eq(sr.o ^ key),
+            self.o.payload.tag.eq(tag),
+        ]
+        return m

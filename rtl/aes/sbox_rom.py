@@ -1,0 +1,169 @@
+"""Block-RAM S-boxes: registered table lookups that map onto ECP5 DP16KD blocks.
+
+One ECP5 DP16KD (18 kbit) has two independent read ports, so one 256 x 8 S-box table serves
+two lookups per cycle. :class:`SBoxROM` is that block: an Amaranth
+:class:`~amaranth.lib.memory.Memory` with the S-box (or inverse S-box) as its contents, two
+synchronous read ports (the block RAM's address registers) and a register on each output,
+``reset_less``. The memory carries ``rom_style = "block"``: without it Yosys turns a 256-entry
+ROM into about 160 LUT4s of logic per lookup; with it ``synth_ecp5`` maps each memory to one
+DP16KD (measured: 1 DP16KD + 16 TRELLIS_FF per :class:`SBoxROM`). But Yosys 0.70 never uses
+the DP16KD's own output register (its map hard-codes ``REGMODE = "NOREG"``), so the fabric
+flip-flop after the block RAM waits for the RAM's clock-to-out (5.83 ns at speed grade 6)
+plus the route to wherever the placer put it: measured 5.83 + 4.03 ns, 101 MHz, on the
+encrypt pipeline.
+
+So when elaborated for the FPGA (``platform`` is :class:`rtl.fpga.platform.ECP5Synthesis`),
+:class:`SBoxROM` instantiates the DP16KD itself, in 2048 x 9 mode with ``REGMODE = "OUTREG"``:
+the same two registers (address, output), the same contents and latency, a 0.95 ns
+clock-to-out. :func:`dp16kd_initvals` builds its ``INITVAL_xx`` parameters; a test checks them
+against the ones Yosys derives from the behavioural ROM. Simulations (``platform=None``) use
+the behavioural ROM: the same Verilog on Icarus, Verilator and the Amaranth simulator.
+"""
+
+from amaranth import C, Cat, ClockSignal, Const, Instance, Module, Signal
+from amaranth.lib import wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from . import reference
+
+__all__ = ["SBoxROM", "RegisteredSubBytes", "dp16kd_initvals"]
+
+
+def dp16kd_initvals(table, width=9):
+    """``INITVAL_00`` .. ``INITVAL_3F`` of a DP16KD holding *table* in *width*-bit mode (9).
+
+    Yosys' own mapping (``brams_map_16kd.v``) views the 18 kbit as 1024 words of 18 bits,
+    two 9-bit entries per word (entry ``2k`` in bits [8:0]), and packs 16 words per
+    ``INITVAL``, each word in a 20-bit slot. Returns 64 ints of 320 bits.
+    """
+    if width != 9:
+        raise ValueError("only the 2048 x 9 mode is implemented")
+    words = [0] * 1024
+    for entry, value in enumerate(table):
+        words[entry // 2] |= (value & 0x1FF) << (9 * (entry % 2))
+    return [sum(words[16 * idx + i] << (20 * i) for i in range(16)) for idx in range(64)]
+
+
+class SBoxROM(wiring.Component):
+    """Two S-box lookups per cycle from one block RAM; each result two cycles after its byte.
+
+    Parameters
+    ----------
+    inverse : bool
+        ``False`` for the S-box, ``True`` for the inverse S-box.
+
+    Members
+    -------
+    a, b : ``In(8)``
+        The two bytes looked up (sampled at the clock edge by the block RAM).
+    a_o, b_o : ``Out(8)``
+        ``S(a)`` and ``S(b)`` :attr:`latency` cycles later (registered).
+
+    Attributes
+    ----------
+    latency : int
+        2: the block RAM's address register and the output register.
+    """
+
+    a: In(8)
+    b: In(8)
+    a_o: Out(8)
+    b_o: Out(8)
+    latency = 2
+
+    def __init__(self, *, inverse=False):
+        self.inverse = bool(inverse)
+        super().__init__()
+
+    def __repr__(self):
+        return f"SBoxROM(inverse={self.inverse!r})"
+
+    def elaborate(self, platform):
+        if getattr(platform, "ecp5_primitives", False):
+            return self._elaborate_dp16kd()
+        m = Module()
+        table = reference.INV_SBOX if self.inverse else reference.SBOX
+        m.submodules.table = table_mem = Memory(shape=8, depth=256, init=table,
+                                                attrs={"rom_style": "block"})
+        for addr, out in ((self.a, self.a_o), (self.b, self.b_o)):
+            port = table_mem.read_port()        # synchronous: the block RAM's address register
+            data_q = Signal(8, reset_less=True)
+            m.d.comb += port.addr.eq(addr)
+            m.d.sync += data_q.eq(port.data)
+            m.d.comb += out.eq(data_q)
+        return m
+
+    def _elaborate_dp16kd(self):
+        # 2048 x 9 mode: the address is ADx13..ADx3 (entry << 3), data DOx7..DOx0. Both ports
+        # read only; the output register (REGMODE OUTREG) is the second register.
+        m = Module()
+        table = reference.INV_SBOX if self.inverse else reference.SBOX
+        params = {f"p_INITVAL_{idx:02X}": Const(v, 320)
+                  for idx, v in enumerate(dp16kd_initvals(table))}
+        params.update(p_DATA_WIDTH_A=9, p_DATA_WIDTH_B=9, p_REGMODE_A="OUTREG",
+                      p_REGMODE_B="OUTREG", p_RESETMODE="SYNC", p_ASYNC_RESET_RELEASE="SYNC",
+                      p_CSDECODE_A="0b000", p_CSDECODE_B="0b000", p_CLKAMUX="CLKA",
+                      p_CLKBMUX="CLKB", p_WRITEMODE_A="NORMAL", p_WRITEMODE_B="NORMAL",
+                      p_GSR="DISABLED")
+        ports = {}
+        for side, addr, out in (("A", self.a, self.a_o), ("B", self.b, self.b_o)):
+            address = Cat(C(0, 3), addr, C(0, 3))
+            data = Signal(18, name=f"do{side.lower()}")
+            ports.update({f"i_CLK{side}": ClockSignal(), f"i_CE{side}": C(1, 1),
+                          f"i_OCE{side}": C(1, 1), f"i_RST{side}": C(0, 1),
+                          f"i_WE{side}": C(0, 1)})
+            for n in range(3):
+                ports[f"i_CS{side}{n}"] = C(0, 1)
+            for n in range(14):
+                ports[f"i_AD{side}{n}"] = address[n]
+            for n in range(18):
+                ports[f"i_DI{side}{n}"] = C(0, 1)
+                ports[f"o_DO{side}{n}"] = data[n]
+            m.d.comb += out.eq(data[:8])
+        m.submodules.table = Instance("DP16KD", **params, **ports)
+        return m
+
+
+class RegisteredSubBytes(wiring.Component):
+    """SubBytes (or InvSubBytes) on 16 bytes through 8 :class:`SBoxROM` blocks.
+
+    Parameters
+    ----------
+    inverse : bool
+        ``True`` for InvSubBytes.
+
+    Members
+    -------
+    i : ``In(128)``
+        The state (byte ``n`` in bits ``[8n+7:8n]``).
+    o : ``Out(128)``
+        SubBytes of the state :attr:`latency` cycles earlier.
+
+    Attributes
+    ----------
+    latency : int
+        2.
+    """
+
+    i: In(128)
+    o: Out(128)
+    latency = SBoxROM.latency
+
+    def __init__(self, *, inverse=False):
+        self.inverse = bool(inverse)
+        super().__init__()
+
+    def __repr__(self):
+        return f"RegisteredSubBytes(inverse={self.inverse!r})"
+
+    def elaborate(self, platform):
+        m = Module()
+        outs = []
+        for n in range(8):
+            rom = m.submodules[f"rom{n}"] = SBoxROM(inverse=self.inverse)
+            m.d.comb += [rom.a.eq(self.i[16 * n:16 * n + 8]), rom.b.eq(self.i[16 * n + 8:16 * n + 16])]
+            outs += [rom.a_o, rom.b_o]
+        # Assigned whole: see the note in rtl.aes.sbox on Icarus and partial assignments.
+        m.d.comb += self.o.eq(Cat(*outs))
+        return m
