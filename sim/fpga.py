@@ -258,7 +258,8 @@ def lpf_for_target(lpf_text, freq_mhz):
 
 
 def run_flow(component, name, workdir, *, freq_mhz=DEFAULT_FREQ, bitstream=False, seed=1,
-             env=None, log=print, aes_checks=True, synth_args="", keep_hierarchy=None):
+             env=None, log=print, aes_checks=True, synth_args="", keep_hierarchy=None,
+             platform=None):
     """Synthesise, place and route *component* (a harness) for the LFE5U-85F; return metrics.
 
     Parameters
@@ -279,6 +280,8 @@ def run_flow(component, name, workdir, *, freq_mhz=DEFAULT_FREQ, bitstream=False
         Apply :func:`plausibility_warnings` (sized for a 10-round AES pipeline).
     synth_args : str
         Extra ``synth_ecp5`` options.
+    platform : rtl.fpga.platform.ECP5Synthesis, optional
+        Passed to ``elaborate``; default :data:`rtl.fpga.platform.ECP5_SYNTHESIS`.
     keep_hierarchy : callable, optional
         Called with the Verilog module names; the modules it returns get Yosys'
         ``keep_hierarchy`` attribute: everything else is flattened into them, so ``stat``
@@ -305,7 +308,7 @@ def run_flow(component, name, workdir, *, freq_mhz=DEFAULT_FREQ, bitstream=False
     saved = os.environ.get("YOSYS")
     os.environ.setdefault("YOSYS", env["YOSYS"])
     try:
-        verilog = to_verilog(component, name, platform=ECP5_SYNTHESIS)
+        verilog = to_verilog(component, name, platform=platform or ECP5_SYNTHESIS)
     finally:
         if saved is None:
             os.environ.pop("YOSYS", None)

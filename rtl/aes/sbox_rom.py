@@ -12,11 +12,14 @@ flip-flop after the block RAM waits for the RAM's clock-to-out (5.83 ns at speed
 plus the route to wherever the placer put it: measured 5.83 + 4.03 ns, 101 MHz, on the
 encrypt pipeline.
 
-So when elaborated for the FPGA (``platform`` is :class:`rtl.fpga.platform.ECP5Synthesis`),
-:class:`SBoxROM` instantiates the DP16KD itself, in 2048 x 9 mode with ``REGMODE = "OUTREG"``:
-the same two registers (address, output), the same contents and latency, a 0.95 ns
-clock-to-out. :func:`dp16kd_initvals` builds its ``INITVAL_xx`` parameters; a test checks them
-against the ones Yosys derives from the behavioural ROM. Simulations (``platform=None``) use
+So when elaborated for the FPGA with ``ECP5Synthesis(dp16kd_output_register=True)``
+(:mod:`rtl.fpga.platform`), :class:`SBoxROM` instantiates the DP16KD itself, in 2048 x 9 mode
+with ``REGMODE = "OUTREG"``: the same two registers (address, output), the same contents and
+latency, a 0.95 ns clock-to-out. Measured, that was slower (77.7 MHz: the RAM-to-MixColumns
+and MixColumns-to-next-RAM routes, 5.4 ns each, then share one cycle), so the flow's default
+keeps the inferred RAM; the primitive stays for a three-register round.
+:func:`dp16kd_initvals` builds its ``INITVAL_xx`` parameters; a test checks them against the
+ones Yosys derives from the behavioural ROM. Simulations (``platform=None``) use
 the behavioural ROM: the same Verilog on Icarus, Verilator and the Amaranth simulator.
 """
 
@@ -80,7 +83,7 @@ class SBoxROM(wiring.Component):
         return f"SBoxROM(inverse={self.inverse!r})"
 
     def elaborate(self, platform):
-        if getattr(platform, "ecp5_primitives", False):
+        if getattr(platform, "dp16kd_output_register", False):
             return self._elaborate_dp16kd()
         m = Module()
         table = reference.INV_SBOX if self.inverse else reference.SBOX

@@ -1,11 +1,14 @@
 """The elaboration target of the FPGA flow: ECP5 primitives where inference falls short.
 
 Amaranth passes a ``platform`` to every ``elaborate``. The simulations pass ``None`` and get
-behavioural models; ``sim.fpga`` passes :data:`ECP5_SYNTHESIS`, for which a component may
-instantiate an ECP5 primitive instead (today only :class:`rtl.aes.sbox_rom.SBoxROM`: Yosys
-maps its ROM to a DP16KD but never uses the DP16KD's output register, whose clock-to-out is
-0.95 ns against 5.8 ns without it). Each such component has a test that its primitive
-configuration matches what Yosys itself derives from the behavioural model.
+behavioural models; ``sim.fpga`` passes an :class:`ECP5Synthesis`. With
+``dp16kd_output_register=True`` the block-RAM S-boxes (:class:`rtl.aes.sbox_rom.SBoxROM`)
+instantiate DP16KD primitives with their output register, which Yosys never uses (clock-to-out
+0.95 ns against 5.8 ns). Measured on the encrypt pipeline (docs/fpga.md) that was slower, not
+faster (77.7 against 101.4 MHz: both long routes, RAM to MixColumns and back to the next RAM,
+fall in one cycle), so the flow's default :data:`ECP5_SYNTHESIS` keeps Yosys' inference.
+Each primitive has a test that its configuration matches what Yosys derives from the
+behavioural model.
 """
 
 __all__ = ["ECP5Synthesis", "ECP5_SYNTHESIS"]
@@ -14,17 +17,19 @@ __all__ = ["ECP5Synthesis", "ECP5_SYNTHESIS"]
 class ECP5Synthesis:
     """Marker platform for ``synth_ecp5``.
 
-    Attributes
+    Parameters
     ----------
-    ecp5_primitives : bool
-        True: components may instantiate ECP5 primitives (DP16KD, ...).
+    dp16kd_output_register : bool
+        :class:`~rtl.aes.sbox_rom.SBoxROM` instantiates a DP16KD with ``REGMODE = "OUTREG"``
+        instead of the behavioural ROM that Yosys maps (with a fabric register after it).
     """
 
-    ecp5_primitives = True
+    def __init__(self, *, dp16kd_output_register=False):
+        self.dp16kd_output_register = bool(dp16kd_output_register)
 
     def __repr__(self):
-        return "ECP5Synthesis()"
+        return f"ECP5Synthesis(dp16kd_output_register={self.dp16kd_output_register!r})"
 
 
-#: The instance the FPGA flow elaborates with.
+#: What the FPGA flow elaborates with by default (the measured faster choice).
 ECP5_SYNTHESIS = ECP5Synthesis()

@@ -128,13 +128,14 @@ def test_dp16kd_primitive_matches_yosys_mapping(inverse, tmp_path):
     Yosys itself gives the behavioural ROM (Yosys has no DP16KD simulation model, so the
     primitive is checked against the mapping of the model the simulators run), plus the
     output register."""
-    from rtl.fpga.platform import ECP5_SYNTHESIS
+    from rtl.fpga.platform import ECP5Synthesis
     from rtl.verilog import to_verilog
 
     inferred, in_ports = _yosys_dp16kd(to_verilog(SBoxROM(inverse=inverse), "rom"), "rom",
                                        tmp_path)
     ours, our_ports = _yosys_dp16kd(
-        to_verilog(SBoxROM(inverse=inverse), "rom", platform=ECP5_SYNTHESIS), "rom", tmp_path)
+        to_verilog(SBoxROM(inverse=inverse), "rom",
+                   platform=ECP5Synthesis(dp16kd_output_register=True)), "rom", tmp_path)
     for idx in range(64):
         key = f"INITVAL_{idx:02X}"
         assert int(ours["parameters"][key], 2) == int(inferred["parameters"][key], 2), key

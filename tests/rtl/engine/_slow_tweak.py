@@ -33,7 +33,7 @@ class SlowTweakUnit(wiring.Component):
     def __init__(self, *, period=2, **kwargs):
         self.period = period
         self._unit = TweakUnit(**kwargs)
-        super().__init__(self._unit.signature.members)
+        super().__init__(self._unit.signature)
 
     @property
     def latency(self):
