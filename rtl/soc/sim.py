@@ -165,7 +165,11 @@ def build_and_run(out_dir, *, bypass=False, memtest_size=None, timeout=3600):
     sim_config = SimConfig()
     sim_config.add_clocker("sys_clk", freq_hz=SIM_CLK_FREQ)
     sim_config.add_module("serial2console", "serial")
-    builder.build(sim_config=sim_config, run=False, interactive=False)
+    # jobs: LiteX's simulator Makefile otherwise runs `make -j` without a limit (one compiler
+    # per C++ file, ~100 at once, 150 MB each). O0: the model is ~18 MB of C++; optimising it
+    # costs more compile time than it saves on a boot.
+    builder.build(sim_config=sim_config, run=False, interactive=False,
+                  jobs=os.cpu_count() or 2, opt_level="O0")
     t1 = time.monotonic()
     gateware = Path(builder.gateware_dir)
     env = _verilator_env()

@@ -98,6 +98,7 @@ class MEESoC(SoCCore):
         # Engine (or bypass), then LiteDRAM through a 512-bit native-port bridge.
         params = engine_params(ram_bits=ram_bits, keyid_bits=keyid_bits, sbox=sbox,
                                **(engine_overrides or {}))
+        self.mee_params = params
         if not bypass:
             platform.add_source(str(engine_verilog(params, Path(build_dir))))
         dram_wb = wishbone.Interface(data_width=512, address_width=32, addressing="word")
