@@ -80,8 +80,8 @@ soc-sim: $(STAMP) soc-deps
 
 # Engine against bypass through the CPU: both SoC builds, their MEE-BENCH lines into a table.
 soc-bench: $(STAMP) soc-deps
-	nice -n 10 $(PY) -m rtl.soc.sim --memtest-size 65536
-	nice -n 10 $(PY) -m rtl.soc.sim --bypass --memtest-size 65536
+	nice -n 10 $(PY) -m rtl.soc.sim --memtest-size 8192
+	nice -n 10 $(PY) -m rtl.soc.sim --bypass --memtest-size 8192
 	$(PY) -m rtl.soc.bench build/soc-sim build/soc-sim-bypass
 
 check-sim:

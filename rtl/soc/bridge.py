@@ -24,9 +24,9 @@ as the engine requires: the key CSRs are zeroed by hardware as soon as a command
 so a read returns 0 after any command.
 """
 
-from migen import FSM, Cat, ClockSignal, Constant, If, Instance, NextState, NextValue, ResetSignal, Signal
 from litex.gen import LiteXModule
 from litex.soc.interconnect.csr import CSR, CSRStatus, CSRStorage
+from migen import FSM, Cat, ClockSignal, Constant, If, Instance, NextState, NextValue, ResetSignal, Signal
 
 from .entropy import XorshiftEntropy
 
@@ -76,7 +76,8 @@ class MEEBridge(LiteXModule):
 
         # ---- CSRs ---------------------------------------------------------------------------
         self.kp_keyid = CSRStorage(16, description="KeyID (slot) of the next key-program command")
-        self.kp_command = CSRStorage(8, description="0 SET_KEY_DIRECT, 1 SET_KEY_RANDOM, 2 CLEAR_KEY, 3 NO_ENCRYPT")
+        self.kp_command = CSRStorage(8, description="0 SET_KEY_DIRECT, 1 SET_KEY_RANDOM, "
+                                                    "2 CLEAR_KEY, 3 NO_ENCRYPT")
         self.kp_enc_alg = CSRStorage(16, reset=1, description="one-hot; bit 0 = AES-XTS-128")
         key_words = []
         for key in (1, 2):
@@ -94,11 +95,13 @@ class MEEBridge(LiteXModule):
         self.cfg_data_lo = CSRStorage(32)
         self.cfg_data_hi = CSRStorage(32)
         self.cfg_go = CSR()  # write: issue the configuration access
-        self.cfg_status = CSRStatus(8, description="[7] done, [1:0] status (0 OK, 1 LOCKED, 2 INVALID, 3 ENTROPY_ERROR)")
+        self.cfg_status = CSRStatus(8, description="[7] done, [1:0] status "
+                                                   "(0 OK, 1 LOCKED, 2 INVALID, 3 ENTROPY_ERROR)")
         self.cfg_rdata_lo = CSRStatus(32)
         self.cfg_rdata_hi = CSRStatus(32)
 
-        self.asid = CSRStorage(engine_params.get("asid_width", 6), description="ASID of CPU requests (AMD mode)")
+        self.asid = CSRStorage(engine_params.get("asid_width", 6),
+                               description="ASID of CPU requests (AMD mode)")
         self.entropy_enable = CSRStorage(1, reset=1, description="0 withdraws entropy (ENTROPY_ERROR tests)")
         self.info = CSRStatus(32, description="[0] bypass build, [1] TME activated at boot, "
                                               "[4:2] boot TME_ACTIVATE status, [5] err_dram_rsp_tag, "
@@ -267,7 +270,8 @@ class MEEBridge(LiteXModule):
             i_clk=ClockSignal("sys"), i_rst=ResetSignal("sys"),
             i_up_req_valid=up_req_valid, o_up_req_ready=up_req_ready,
             i_up_req_addr=up_req_addr, i_up_req_write=up.we,
-            i_up_req_asid=self.asid.storage, i_up_req_tag=Constant(0, engine_params["tag_width"]), i_up_req_data=up.dat_w,
+            i_up_req_asid=self.asid.storage, i_up_req_tag=Constant(0, engine_params["tag_width"]),
+            i_up_req_data=up.dat_w,
             o_up_rsp_valid=up_rsp_valid, i_up_rsp_ready=up_rsp_ready,
             o_up_rsp_tag=Signal(engine_params["tag_width"]), o_up_rsp_data=up_rsp_data,
             o_up_rsp_error=up_rsp_error,

@@ -114,7 +114,7 @@ def check(build_dir, *, bypass=False):
         fails.append(f"TME was not activated at boot: {info[:1]}")
     kps = [f for k, f, _ in records if k == "KP"]
     got = [(f.get("keyid"), f.get("cmd"), f.get("status")) for f in kps]
-    exp = [(g[0] if e[0] is None else e[0], e[1], e[2]) for e, g in zip(EXPECTED_KP, got)]
+    exp = [(g[0] if e[0] is None else e[0], e[1], e[2]) for e, g in zip(EXPECTED_KP, got, strict=False)]
     if got != exp or len(got) != len(EXPECTED_KP):
         fails.append(f"key-program statuses {got}, expected {EXPECTED_KP}")
     for k, f, _ in records:
@@ -140,7 +140,8 @@ def check(build_dir, *, bypass=False):
             fails.append(f"line at 0x{offset:x} written through KeyID {keyid} with no known key")
             continue
         if stored != expected:
-            fails.append(f"DRAM line 0x{offset:08x} (KeyID {keyid}) is {stored.hex()}, {what} is {expected.hex()}")
+            fails.append(f"DRAM line 0x{offset:08x} (KeyID {keyid}) is {stored.hex()}, "
+                         f"{what} is {expected.hex()}")
     if SECRET in dram:
         fails.append(f"the secret {SECRET!r} is in the DRAM image at 0x{dram.index(SECRET):x}")
     return fails

@@ -6,6 +6,7 @@ reads the port widths from the same dictionary the Verilog is generated from.
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 from ..verilog import elaborate, to_verilog
@@ -49,7 +50,7 @@ def engine_verilog(params, build_dir):
     out = Path(build_dir) / f"mee_engine-{key}" / "mee_engine.v"
     if not out.exists():
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_suffix(".tmp")
+        tmp = out.with_suffix(f".tmp{os.getpid()}")
         tmp.write_text(to_verilog(elaborate(ENGINE_SPEC, params), "mee_engine"))
         tmp.replace(out)
     return out

@@ -26,6 +26,8 @@ __all__ = ["SIM_SDRAM_MODULE", "build_and_run", "main"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FIRMWARE_DIR = Path(__file__).resolve().parent / "firmware"
+#: Engine Verilog, shared by every SoC build (content-addressed: see rtl.soc.engine).
+ENGINE_CACHE = REPO_ROOT / "build" / "soc-engine"
 #: 8 MiB of SDR SDRAM (4 banks x 4096 rows x 256 columns x 16 bits): small enough that the
 #: Verilator model and its dump stay quick, big enough for the BIOS and the demo.
 SIM_SDRAM_MODULE = "MT48LC4M16"
@@ -147,8 +149,8 @@ def build_soc(out_dir, *, bypass=False, memtest_size=None, bench_bytes=None, cha
     """Generate software, firmware and Verilog under *out_dir*; return (builder, soc)."""
     from litedram import modules as litedram_modules
     from litedram.phy.model import SDRAMPHYModel
-    from litex.build.sim.platform import SimFinish, SimMarker
     from litex.build.io import CRG
+    from litex.build.sim.platform import SimFinish, SimMarker
     from litex.soc.integration.builder import Builder
 
     from .soc import MEESoC
@@ -158,7 +160,7 @@ def build_soc(out_dir, *, bypass=False, memtest_size=None, bench_bytes=None, cha
     phy = SDRAMPHYModel(module=module, data_width=SIM_SDRAM_DATA_WIDTH, clk_freq=100e6)
     firmware = out_dir / "software" / "demo" / "demo.bin"
     soc = MEESoC(platform, SIM_CLK_FREQ, sdram_phy=phy, sdram_module=module,
-                 build_dir=out_dir / "engine", bypass=bypass, sbox="table", firmware=firmware,
+                 build_dir=ENGINE_CACHE, bypass=bypass, sbox="table", firmware=firmware,
                  memtest_size=memtest_size, uart_name="sim", timer_uptime=True)
     soc.crg = CRG(platform.request("sys_clk"))
     if bench_bytes is not None:
@@ -239,9 +241,9 @@ def main(argv=None):
     parser.add_argument("--memtest-size", type=int, default=None,
                         help="bytes covered by the BIOS memory test (BIOS default 2 MiB)")
     parser.add_argument("--bench-bytes", type=int, default=None,
-                        help="bytes of the firmware's bandwidth loop (firmware default 64 KiB)")
+                        help="bytes of the firmware's bandwidth loop (firmware default 32 KiB, 4x the L2)")
     parser.add_argument("--chase-hops", type=int, default=None,
-                        help="pointer-chase hops, a power of two (firmware default 1024)")
+                        help="pointer-chase hops, a power of two (firmware default 256)")
     parser.add_argument("--timeout", type=int, default=3600, help="simulation timeout, seconds")
     args = parser.parse_args(argv)
     if args.memtest_size is not None and (args.memtest_size < 64 or args.memtest_size % 64):

@@ -77,7 +77,8 @@ def test_one_flipped_ciphertext_bit_fails(run_dir):
     image[SECRET_AT + 5] ^= 0x01
     _write_dram(run_dir, bytes(image))
     fails = check.check(run_dir)
-    assert len(fails) == 1 and f"DRAM line 0x{SECRET_AT:08x} (KeyID 1)" in fails[0] and "golden XTS" in fails[0]
+    assert len(fails) == 1
+    assert f"DRAM line 0x{SECRET_AT:08x} (KeyID 1)" in fails[0] and "golden XTS" in fails[0]
 
 
 def test_a_line_stored_under_the_wrong_tweak_fails(run_dir):
