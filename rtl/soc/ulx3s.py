@@ -43,7 +43,9 @@ def _shim_path(out_dir):
         if not exe.exists() and shutil.which(target) is None:
             raise FileNotFoundError(f"{target} not found: run 'make venv' (the fpga extra)")
         path = shim / name
-        path.write_text(f'#!/bin/sh\nexec "{exe if exe.exists() else target}" "$@"\n')
+        # nextpnr reports utilisation and Fmax on stdout only; --log keeps them for the report.
+        extra = " --log nextpnr.log" if name == "nextpnr-ecp5" else ""
+        path.write_text(f'#!/bin/sh\nexec "{exe if exe.exists() else target}"{extra} "$@"\n')
         path.chmod(0o755)
     return shim
 
@@ -78,20 +80,19 @@ def build(out_dir, *, bypass=False, sys_clk_freq=50e6, engine_overrides=None):
     builder.add_software_package("demo", str(FIRMWARE_DIR))
     t0 = time.monotonic()
     builder.build(build_name="ulx3s", run=True)
-    report = parse_report(Path(builder.gateware_dir), sys_clk_freq)
+    gateware = Path(builder.gateware_dir)
+    log = gateware / "nextpnr.log"
+    report = parse_report(log.read_text(errors="replace") if log.exists() else "", sys_clk_freq)
+    bit = gateware / "ulx3s.bit"
+    report["bitstream"] = str(bit) if bit.exists() else None
     report.update(wall_s=round(time.monotonic() - t0, 1), bypass=bypass,
                   engine=None if bypass else soc.mee_params)
     (out_dir / "report.json").write_text(json.dumps(report, indent=1))
     return report
 
 
-def parse_report(gateware, sys_clk_freq):
-    """Utilisation and Fmax from nextpnr's log (``ulx3s.tim``)."""
-    text = ""
-    for name in ("ulx3s.tim", "nextpnr.log"):
-        if (gateware / name).exists():
-            text = (gateware / name).read_text(errors="replace")
-            break
+def parse_report(text, sys_clk_freq):
+    """Utilisation and Fmax from nextpnr's log *text*."""
     util = {}
     for cell, used, total in re.findall(r"^Info:\s+(\w+):\s+(\d+)/\s*(\d+)", text, re.M):
         util[cell] = (int(used), int(total))
@@ -105,7 +106,6 @@ def parse_report(gateware, sys_clk_freq):
         "fmax_mhz": {clk: float(f) for clk, f in fmax},
         "sys_fmax_mhz": sys_fmax[-1] if sys_fmax else None,
         "sys_target_mhz": sys_clk_freq / 1e6,
-        "bitstream": str(gateware / "ulx3s.bit") if (gateware / "ulx3s.bit").exists() else None,
     }
 
 
