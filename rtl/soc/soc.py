@@ -92,7 +92,10 @@ class MEESoC(SoCCore):
 
         # L2 cache with 64-byte lines (512-bit slave side).
         l2_slave = wishbone.Interface(data_width=512, address_width=32, addressing="word")
-        self.l2_cache = wishbone.Cache(cachesize=L2_SIZE // 4, master=wb_window, slave=l2_slave)
+        # reverse=False: CPU byte k of a line is byte k (bits [8k+7:8k]) of the 512-bit line, the
+        # engine's byte order (LiteX's add_sdram passes False too; the class default is True).
+        self.l2_cache = wishbone.Cache(cachesize=L2_SIZE // 4, master=wb_window, slave=l2_slave,
+                                       reverse=False)
         self.add_config("L2_SIZE", L2_SIZE)
 
         # Engine (or bypass), then LiteDRAM through a 512-bit native-port bridge.
