@@ -97,13 +97,18 @@ def parse_report(text, sys_clk_freq):
     for cell, used, total in re.findall(r"^Info:\s+(\w+):\s+(\d+)/\s*(\d+)", text, re.M):
         util[cell] = (int(used), int(total))
     fmax = re.findall(r"Max frequency for clock\s+'([^']+)':\s+([\d.]+) MHz", text)
-    sys_fmax = [float(f) for clk, f in fmax if "sys" in clk and "ps" not in clk]
+    # The last report per clock is the post-route one. The system clock's net is named after
+    # whatever load nextpnr picks (seen: '$glbnet$VexRiscv.IBusCachedPlugin_cache.clk'), so
+    # without a 'sys' net the slowest clock stands for it (the SoC has one clock domain).
+    last = {clk: float(f) for clk, f in fmax}
+    sys_fmax = [f for clk, f in last.items() if "sys" in clk and "ps" not in clk] or \
+        ([min(last.values())] if last else [])
     return {
         "lut4": util.get("TRELLIS_COMB", (None, None)),
         "ff": util.get("TRELLIS_FF", (None, None)),
         "ebr": util.get("DP16KD", (None, None)),
         "dsp": util.get("MULT18X18D", (None, None)),
-        "fmax_mhz": {clk: float(f) for clk, f in fmax},
+        "fmax_mhz": last,
         "sys_fmax_mhz": sys_fmax[-1] if sys_fmax else None,
         "sys_target_mhz": sys_clk_freq / 1e6,
     }
