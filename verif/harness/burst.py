@@ -38,6 +38,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from rtl.aes.sbox import DEFAULT_SBOX
 from rtl.engine.top import MEEngineTop
 
 __all__ = ["BurstHarness", "UP_REQ", "UP_RSP_REC", "DRAM_REC", "FILL", "PASS_THROUGH",
@@ -91,6 +92,8 @@ class BurstHarness(wiring.Component):
         Slots of the fill ring (a power of two).
     dram_index_bits : int
         log2 of the DRAM line store's entries (direct-mapped on line-address bits).
+    sbox : str
+        The engine's S-box style (see :class:`~rtl.engine.top.MEEngineTop`).
     engine : str, optional
         ``"package.module:Callable"`` of a stand-in for the engine with the same flat ports
         (default: :class:`~rtl.engine.top.MEEngineTop`).
@@ -99,14 +102,16 @@ class BurstHarness(wiring.Component):
     """
 
     def __init__(self, *, ring_depth=32, fill_depth=8, dram_index_bits=8, engine=None,
-                 **engine_params):
+                 sbox=DEFAULT_SBOX, **engine_params):
         for name, depth in (("ring_depth", ring_depth), ("fill_depth", fill_depth)):
             if depth < 2 or depth & (depth - 1):
                 raise ValueError(f"{name} must be a power of two >= 2, not {depth}")
         self.ring_depth, self.fill_depth = ring_depth, fill_depth
         self.dram_index_bits = dram_index_bits
         if engine is None:
-            self.engine = MEEngineTop(**engine_params)
+            # sbox is explicit so that the runner's per-simulator default (table S-boxes on
+            # Icarus, sim.runner.SIMULATOR_DEFAULTS) reaches the engine.
+            self.engine = MEEngineTop(sbox=sbox, **engine_params)
         else:  # a stand-in with the same flat ports (the harness's own tests use a loopback)
             from rtl.verilog import design_factory
             self.engine = design_factory(engine)(**engine_params)
@@ -337,7 +342,6 @@ class BurstHarness(wiring.Component):
                     for t in range(ntags):
                         with m.Case(t):
                             h += count[t].eq(latency)
-        self._dbg = dict(rdv=rd.data.valid, rda=rd.data.addr, hit=hit, busy=busy, filled=filled, ready=ready_tags, count=count, lat=latency)
         # the engine's reset forgets every read in flight (as the Python DRAM model's abort)
         with m.If(rst):
             h += [busy.eq(0), held.eq(0)]
