@@ -127,13 +127,17 @@ class EngineTB:
         self.expect_err_dram_rsp_tag = False
         self.pending: dict[int, PendingRequest] = {}
         self.responses: list[StreamTransaction] = []
-        self.tag_width = len(dut.up_req_tag)
+        self.tag_width = self._tag_width(dut)
         self._free_tags = list(range(1 << self.tag_width))
         self._tag_event = Event()
         self._cmd_lock = cocotb.triggers.Lock()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(pending={len(self.pending)}, dram={self.dram!r})"
+
+    @staticmethod
+    def _tag_width(dut) -> int:
+        return len(dut.up_req_tag)
 
     def _build_transport(self, dut, dram_latency, out_of_order) -> None:
         """The upstream and DRAM sides: per-cycle BFMs on the engine's own ports."""
@@ -328,6 +332,11 @@ class BurstTB(EngineTB):
         """Whether *dut* is the burst harness."""
         from .bfm.burst import is_burst_harness
         return is_burst_harness(dut)
+
+    @staticmethod
+    def _tag_width(dut) -> int:
+        from .harness.burst import UP_REQ
+        return UP_REQ["tag"].width
 
     def _build_transport(self, dut, dram_latency, out_of_order) -> None:
         from .bfm.burst import BurstTransport

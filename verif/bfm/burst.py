@@ -328,6 +328,8 @@ class BurstTransport:
     # -- the pump --------------------------------------------------------------------------
 
     async def _run(self) -> None:
+        # init is held for two edges: the first may come before the writes of time 0 land.
+        await RisingEdge(self.clock)
         await RisingEdge(self.clock)           # the LFSRs load the seed at this edge
         self.dut.init.value = 0
         # Wake 1/5 of a period after an edge: every register has settled, no edge is near.

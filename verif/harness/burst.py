@@ -147,6 +147,7 @@ class BurstHarness(wiring.Component):
         # rings, pointers or counters. (A separate clock domain driven from clk would be a
         # derived clock: its registers would sample after the engine's had updated.)
         h = m.d.sync
+        on_init = []  # statements that `init` applies (see the end)
         rst = ResetSignal("sync")
         depth, fdepth = self.ring_depth, self.fill_depth
         ab, fb = (depth - 1).bit_length(), (fdepth - 1).bit_length()
@@ -222,6 +223,7 @@ class BurstHarness(wiring.Component):
             entries = [_reg(layout.size, name=f"{prefix}_{i}") for i in range(depth)]
             for i in range(depth):
                 m.d.comb += getattr(self, f"{prefix}{i}").eq(entries[i])
+            on_init.append(wp.eq(getattr(self, f"{prefix}_rp")))
 
             def push():
                 m.d.sync += wp.eq(wp + 1)
@@ -237,6 +239,7 @@ class BurstHarness(wiring.Component):
             stalled = _reg(name=f"{name}_stalled")
             m.d.sync += [stalled.eq(valid & ~ready & ~rst), held.eq(payload)]
             err = _reg(name=f"{name}_err")
+            on_init.extend([err.eq(0), stalled.eq(0)])
             m.d.comb += flag.eq(err)
             with m.If(stalled & ~rst & (~valid | (payload != held))):
                 m.d.sync += err.eq(1)
@@ -345,4 +348,10 @@ class BurstHarness(wiring.Component):
         # the engine's reset forgets every read in flight (as the Python DRAM model's abort)
         with m.If(rst):
             h += [busy.eq(0), held.eq(0)]
+        # `init` (held by Python for two edges at start-up) puts every register that depends
+        # on an input into a known state: on Icarus the inputs are X until Python first drives
+        # them, and an X latched at the first edge would otherwise persist.
+        with m.If(self.init):
+            h += on_init + [rq_rp.eq(self.rq_wp), presenting.eq(0), fl_rp.eq(self.fl_wp),
+                            busy.eq(0), filled.eq(0), held.eq(0), err_tag.eq(0)]
         return m
