@@ -373,9 +373,12 @@ class BurstTransport:
         wp = _read(dut.dr_wp)
         while self._dr_rp != wp:
             rec = unpack_record(_read(self.dr[self._dr_rp % depth]), _DRAM_F)
+            stored = None if rec["write"] else rec["data"]
+            if stored is not None:
+                rec["data"] = 0  # the port's data of a read is not part of the transaction
             txn = StreamTransaction(**{k: rec[k] for k in _DRAM_PUBLIC})
             txn.cycle = rec["cycle"] + off
-            events.append((txn.cycle, 2, (txn, rec["miss"])))
+            events.append((txn.cycle, 2, (txn, rec["miss"], stored)))
             self._dr_rp = (self._dr_rp + 1) % mod
         dut.dr_rp.value = self._dr_rp
         self.dram_busy = _read(dut.dram_busy)
@@ -408,7 +411,7 @@ class BurstTransport:
         if self.up_req.idle():
             self.up_req._idle.set()
 
-    def _on_dram(self, txn: StreamTransaction, miss: int) -> None:
+    def _on_dram(self, txn: StreamTransaction, miss: int, stored: int | None) -> None:
         dram = self.dram
         dram.requests.append(txn)
         if txn.addr & 0x3F:
@@ -418,6 +421,12 @@ class BurstTransport:
         if txn.write:
             dram.writes.append(txn)
             dram.mem[txn.addr] = txn.data
+        elif not miss and stored != dram.read(txn.addr):
+            # The harness's line store disagrees with the memory the recorded writes built.
+            message = (f"burst harness DRAM would answer the read of {txn.addr:#x} (cycle "
+                       f"{txn.cycle}) with {stored:#x}, memory holds {dram.read(txn.addr):#x}")
+            dram.errors.append(message)
+            raise ProtocolError(message)
         elif miss:
             # 4. the line store lost this line to an aliasing write: send it from the mirror.
             if (self._fl_wp - _read(self.dut.fl_rp)) % self._fmod >= self.fill_depth:

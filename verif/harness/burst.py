@@ -48,7 +48,8 @@ __all__ = ["BurstHarness", "UP_REQ", "UP_RSP_REC", "DRAM_REC", "FILL", "PASS_THR
 UP_REQ = data.StructLayout({"addr": 64, "write": 1, "asid": 6, "tag": 8, "data": 512})
 #: One recorded ``up_rsp`` transfer (``cycle``: harness cycle counter before the transfer edge).
 UP_RSP_REC = data.StructLayout({"cycle": 32, "tag": 8, "error": 2, "data": 512})
-#: One recorded ``dram_req`` transfer; ``miss`` = a read that waits for a fill from Python.
+#: One recorded ``dram_req`` transfer; ``miss`` = a read that waits for a fill from Python;
+#: ``data`` of a read = the line the harness's store will answer with (meaningless on a miss).
 DRAM_REC = data.StructLayout({"cycle": 32, "addr": 48, "write": 1, "tag": 5, "miss": 1,
                               "data": 512})
 #: One fill (the line a missed read returns).
@@ -271,7 +272,9 @@ class BurstHarness(wiring.Component):
         dreq = DRAM_REC(Signal(DRAM_REC.size))
         m.d.comb += [dreq.cycle.eq(cycle), dreq.addr.eq(eng.dram_req_addr),
                      dreq.write.eq(eng.dram_req_write), dreq.tag.eq(eng.dram_req_tag),
-                     dreq.miss.eq(~eng.dram_req_write & ~hit), dreq.data.eq(eng.dram_req_data)]
+                     dreq.miss.eq(~eng.dram_req_write & ~hit),
+                     # a read records the line the harness will answer (Python checks it)
+                     dreq.data.eq(Mux(eng.dram_req_write, eng.dram_req_data, rd.data.data))]
         dr_full, dr_push = out_ring("dr", DRAM_REC, dreq.as_value())
         m.d.comb += eng.dram_req_ready.eq(~dr_full & ~pause["dram_req"])
         dreq_xfer = Signal()

@@ -27,8 +27,8 @@ import cocotb
 import pyuvm
 from pyuvm import ConfigDB, uvm_test
 
-from verif.bfm.stream import random_pause
 from verif.bfm.burst import PAUSE_PORTS
+from verif.bfm.stream import random_pause
 from verif.engine_tb import BurstTB, EngineTB
 from verif.uvm import coverage
 from verif.uvm.env import EngineEnv
