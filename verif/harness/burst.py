@@ -33,7 +33,7 @@ flight (queued requests dropped, pending DRAM reads forgotten) but keeps the rin
 
 from __future__ import annotations
 
-from amaranth import Array, Cat, Const, Module, Mux, ResetSignal, Signal
+from amaranth import Array, Cat, Module, Mux, ResetSignal, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -261,20 +261,27 @@ class BurstHarness(wiring.Component):
 
         # -- DRAM: line store, pending reads, responses ---------------------------------------
         ib = self.dram_index_bits
-        line = data.StructLayout({"valid": 1, "addr": 48, "data": 512})
+        line = data.StructLayout({"addr": 48, "data": 512})
         m.submodules.mem = mem = Memory(shape=line, depth=1 << ib, init=[])
+        # Valid bits outside the memory: `init` clears them, so that a test never reads the
+        # lines an earlier test of the same simulation left in the store.
+        valid = _reg(1 << ib)
+        on_init.append(valid.eq(0))
         rd = mem.read_port(domain="comb")
         wr = mem.write_port(domain="sync")
         m.d.comb += rd.addr.eq(eng.dram_req_addr[6:6 + ib])
         hit = Signal()
-        m.d.comb += hit.eq(~rd.data.valid | (rd.data.addr == eng.dram_req_addr))
+        index = eng.dram_req_addr[6:6 + ib]
+        stored = Signal(512)  # what a read of this line returns: 0 if the entry is empty
+        m.d.comb += [hit.eq(~valid.bit_select(index, 1) | (rd.data.addr == eng.dram_req_addr)),
+                     stored.eq(Mux(valid.bit_select(index, 1), rd.data.data, 0))]
 
         dreq = DRAM_REC(Signal(DRAM_REC.size))
         m.d.comb += [dreq.cycle.eq(cycle), dreq.addr.eq(eng.dram_req_addr),
                      dreq.write.eq(eng.dram_req_write), dreq.tag.eq(eng.dram_req_tag),
                      dreq.miss.eq(~eng.dram_req_write & ~hit),
                      # a read records the line the harness will answer (Python checks it)
-                     dreq.data.eq(Mux(eng.dram_req_write, eng.dram_req_data, rd.data.data))]
+                     dreq.data.eq(Mux(eng.dram_req_write, eng.dram_req_data, stored))]
         dr_full, dr_push = out_ring("dr", DRAM_REC, dreq.as_value())
         m.d.comb += eng.dram_req_ready.eq(~dr_full & ~pause["dram_req"])
         dreq_xfer = Signal()
@@ -337,13 +344,14 @@ class BurstHarness(wiring.Component):
             dr_push()
             with m.If(eng.dram_req_write):
                 m.d.comb += [wr.en.eq(1), wr.addr.eq(eng.dram_req_addr[6:6 + ib]),
-                             wr.data.eq(Cat(Const(1, 1), eng.dram_req_addr, eng.dram_req_data))]
+                             wr.data.eq(Cat(eng.dram_req_addr, eng.dram_req_data))]
+                h += valid.bit_select(eng.dram_req_addr[6:6 + ib], 1).eq(1)
             with m.Else():
                 tag = eng.dram_req_tag
                 with m.If(busy.bit_select(tag, 1) & ~(rsp_xfer & (offer_tag == tag))):
                     h += err_tag.eq(1)
                 h += [busy.bit_select(tag, 1).eq(1), filled.bit_select(tag, 1).eq(hit),
-                      line_data[tag].eq(rd.data.data)]
+                      line_data[tag].eq(stored)]
                 with m.Switch(tag):
                     for t in range(ntags):
                         with m.Case(t):

@@ -26,7 +26,7 @@ def _harness(**kw):
 
 
 def _simulate(dut, requests, *, seed=1, pause=None, latency=(2, 5), cycles=120, fill_delay=0,
-              reset_at=None):
+              reset_at=None, init_at=None, later=()):
     """Run *requests* (dicts of UP_REQ fields) through *dut*; return what was recorded."""
     out = {"rsp": [], "dram": [], "acc": [], "fills": [], "stalls": {}, "flags": {}}
     depth, fdepth = dut.ring_depth, dut.fill_depth
@@ -46,6 +46,12 @@ def _simulate(dut, requests, *, seed=1, pause=None, latency=(2, 5), cycles=120, 
         wp = seen = rs_rp = dr_rp = fl_wp = 0
         misses = []
         for cyc in range(cycles):
+            if init_at is not None:
+                # a new test in the same simulation: init again, then the later requests
+                ctx.set(dut.init, cyc == init_at)
+                if cyc == init_at:
+                    mem.clear()
+                    queue.extend(later)
             if reset_at is not None:
                 in_reset = reset_at[0] <= cyc < reset_at[1]
                 ctx.set(cd.rst, in_reset)
@@ -128,6 +134,18 @@ def test_requests_responses_dram_and_miss_fill():
     assert all(a < d["cycle"] + 1 for a, d in zip(out["acc"], out["dram"], strict=True))
     assert out["flags"] == {"err_dram_tag": 0, "err_dram_req": 0, "err_up_rsp": 0}
     assert out["busy"] == 0
+
+
+def test_init_forgets_the_lines_of_an_earlier_test():
+    """After ``init`` (a new test in the same simulation) a line written before reads as a
+    never-written line (0), without a miss: nothing leaks from one test into the next."""
+    out = _simulate(_harness(), [_w(0x40, D1, 1)], init_at=30, later=[_r(0x40, 2)], cycles=80)
+    assert [(r["write"], r["miss"]) for r in out["dram"]] == [(1, 0), (0, 0)]
+    assert out["dram"][1]["data"] == 0
+    assert next(r["data"] for r in out["rsp"] if r["tag"] == 2) == 0
+    again = _simulate(_harness(), [_w(0x40, D1, 1)], later=[_r(0x40, 2)], init_at=None,
+                      cycles=80)
+    assert len(again["rsp"]) == 1  # without init the later read is never sent (control)
 
 
 def test_miss_waits_for_its_fill():
