@@ -278,6 +278,7 @@ class BurstTransport:
         self._rq_wp = self._rq_seen = 0
         self._rs_rp = self._dr_rp = 0
         self._fl_wp = 0
+        self._fills: collections.deque = collections.deque()
         self._offset = None
         dut.rq_wp.value = 0
         dut.rs_rp.value = 0
@@ -318,6 +319,7 @@ class BurstTransport:
     def abort_requests(self) -> None:
         """Forget the ring's requests (the harness drops them while ``rst`` is high)."""
         self._rq_seen = self._rq_wp
+        self._fills.clear()
         self._slots = [None] * self.depth
 
     def now(self) -> int:
@@ -408,8 +410,20 @@ class BurstTransport:
                 self._rq_wp = (self._rq_wp + 1) % mod
                 free -= 1
             dut.rq_wp.value = self._rq_wp
+        if self._fills:
+            self._push_fills()
         if self.up_req.idle():
             self.up_req._idle.set()
+
+    def _push_fills(self) -> None:
+        """Write waiting fills into the free slots of the fill ring (the harness takes one
+        per cycle; the rest wait for the next wake-up, which only delays those reads)."""
+        free = self.fill_depth - (self._fl_wp - _read(self.dut.fl_rp)) % self._fmod
+        while self._fills and free:
+            self.fl[self._fl_wp % self.fill_depth].value = self._fills.popleft()
+            self._fl_wp = (self._fl_wp + 1) % self._fmod
+            free -= 1
+        self.dut.fl_wp.value = self._fl_wp
 
     def _on_dram(self, txn: StreamTransaction, miss: int, stored: int | None) -> None:
         dram = self.dram
@@ -428,13 +442,9 @@ class BurstTransport:
             dram.errors.append(message)
             raise ProtocolError(message)
         elif miss:
-            # 4. the line store lost this line to an aliasing write: send it from the mirror.
-            if (self._fl_wp - _read(self.dut.fl_rp)) % self._fmod >= self.fill_depth:
-                raise ProtocolError("burst harness: fill ring full (more misses per window "
-                                    "than fill slots; raise fill_depth)")
-            word = pack_record({"tag": txn.tag, "data": dram.read(txn.addr)}, _FILL_F)
-            self.fl[self._fl_wp % self.fill_depth].value = word
-            self._fl_wp = (self._fl_wp + 1) % self._fmod
-            self.dut.fl_wp.value = self._fl_wp
+            # 4. the line store lost this line to an aliasing write: send it from the memory
+            # as it was at this read (later writes are not applied yet: events are in order).
+            self._fills.append(pack_record({"tag": txn.tag, "data": dram.read(txn.addr)},
+                                           _FILL_F))
         for cb in dram.req_sink.callbacks:
             cb(txn)
