@@ -364,15 +364,18 @@ class BurstTransport:
             self._rq_seen = (self._rq_seen + 1) % mod
         # 2. responses
         wp = _read(dut.rs_wp)
+        moved = self._rs_rp != wp
         while self._rs_rp != wp:
             rec = unpack_record(_read(self.rs[self._rs_rp % depth]), _RSP_F)
             txn = StreamTransaction(**{k: rec[k] for k in _RSP_PUBLIC})
             txn.cycle = rec["cycle"] + off
             events.append((txn.cycle, 1, txn))
             self._rs_rp = (self._rs_rp + 1) % mod
-        dut.rs_rp.value = self._rs_rp
+        if moved:
+            dut.rs_rp.value = self._rs_rp
         # 3. DRAM requests
         wp = _read(dut.dr_wp)
+        moved = self._dr_rp != wp
         while self._dr_rp != wp:
             rec = unpack_record(_read(self.dr[self._dr_rp % depth]), _DRAM_F)
             stored = None if rec["write"] else rec["data"]
@@ -382,7 +385,8 @@ class BurstTransport:
             txn.cycle = rec["cycle"] + off
             events.append((txn.cycle, 2, (txn, rec["miss"], stored)))
             self._dr_rp = (self._dr_rp + 1) % mod
-        dut.dr_rp.value = self._dr_rp
+        if moved:
+            dut.dr_rp.value = self._dr_rp
         self.dram_busy = _read(dut.dram_busy)
         # Deliver in cycle order; within a cycle requests first (the scoreboard's cycle rule
         # orders a request accepted at a command's response edge before the command).
