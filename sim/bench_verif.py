@@ -1,11 +1,22 @@
 """Verification throughput: ``python -m sim.bench_verif [--sim verilator|icarus]``.
 
-Runs the pyuvm random multi-key test (every response and DRAM line checked against the golden
-model by the scoreboard) and reports checked line transactions (upstream responses + DRAM
-writes) per second of wall time of the test itself (the simulator's ``real_time`` in the
-cocotb results, build excluded), plus simulated cycles per second. Results go to
-``build/results/verif_bench.json`` (one entry per simulator, merged with earlier runs) and to
-the ``verif_bench`` section of ``docs/results.md``.
+In one run on one simulator it measures:
+
+- **the environment**: the pyuvm random multi-key test (every upstream response and DRAM line
+  checked against the golden model by the scoreboard) on the burst harness
+  (:class:`~verif.harness.burst.BurstHarness`, the design of the ``uvm_*`` regression jobs):
+  checked lines (upstream responses + DRAM writes) per second and simulated cycles per second,
+  over the wall time of the test itself (cocotb's results XML, build excluded);
+- **the anchor**: a bare per-cycle cocotb loop (``await RisingEdge(clk)`` and nothing else,
+  :mod:`sim.cocotb_clock_loop`) on the same build: its cycles per second;
+- their **ratio** (environment cycles/s / anchor cycles/s; the target is >= 1.0);
+- unless ``--quick``, **which change bought what**: the same test with the per-cycle BFMs on the
+  bare engine (the transport before issue 13), and on the harness with the wake-up window
+  forced to 1 cycle (HDL transport, but Python every cycle) and to 8 cycles.
+
+Results go to ``build/results/verif_bench.json`` (one entry per simulator, merged with
+earlier runs) and to the ``verif_bench`` section of ``docs/results.md``. ``--profile`` also
+writes cProfile's top functions of the environment run to ``build/results/verif_profile_<sim>.txt``.
 """
 
 from __future__ import annotations
@@ -15,30 +26,138 @@ import json
 import sys
 import xml.etree.ElementTree as ET
 
-__all__ = ["run_bench", "format_table", "main"]
+__all__ = ["run_env", "run_anchor", "run_bench", "format_table", "profile_breakdown", "main"]
 
 TEST = "RandomMultiKeyTest"
+HARNESS = ("verif.harness.burst:BurstHarness", "mee_burst")
+ENGINE = ("rtl.engine.top:MEEngineTop", "mee_engine")
+PERIOD_NS = 10
 
 
-def run_bench(sim: str = "verilator", bursts: int = 8, burst_len: int = 60, seed: int = 1) -> dict:
-    """Run the benchmark on *sim* and return its figures (also written to the results file)."""
-    from sim.runner import BUILD_ROOT, run
-
-    result = run("rtl.engine.top:MEEngineTop", "verif.uvm.cocotb_uvm", sim=sim,
-                 name="mee_engine", testcase=TEST, seed=seed,
-                 extra_env={"UVM_BURSTS": bursts, "UVM_BURST_LEN": burst_len})
-    stats = json.loads((result.test_dir / "stats.json").read_text())
+def _case(result, default_sim_ns=0.0):
+    """(wall seconds, simulated ns) of the run's first test case, from cocotb's XML."""
     case = next(ET.parse(result.results_xml).getroot().iter("testcase"))
-    wall = float(case.get("time"))
-    sim_ns = float(case.get("sim_time_ns") or stats["sim_time_ns"])
+    return float(case.get("time")), float(case.get("sim_time_ns") or default_sim_ns)
+
+
+def run_env(sim, *, design=HARNESS, window=None, bursts=8, burst_len=60, seed=1,
+            profile=False) -> dict:
+    """Run the environment's random test; return its figures."""
+    from sim.runner import run
+
+    env = {"UVM_BURSTS": bursts, "UVM_BURST_LEN": burst_len}
+    if window:
+        env["UVM_WINDOW"] = window
+    if profile:
+        env["COCOTB_ENABLE_PROFILING"] = 1
+    result = run(design[0], "verif.uvm.cocotb_uvm", sim=sim, name=design[1], testcase=TEST,
+                 seed=seed, extra_env=env)
+    stats = json.loads((result.test_dir / "stats.json").read_text())
+    test_wall, _ = _case(result, stats["sim_time_ns"])
+    # Steady state: the sequence and its settling (set-up, imports and reports excluded).
+    wall, cycles = stats["run_wall_s"], stats["run_sim_ns"] / PERIOD_NS
+    return {"design": design[1], "window": window, "checked_lines": stats["lines"],
+            "checked_total": stats["checked"], "wall_s": round(wall, 3),
+            "test_wall_s": round(test_wall, 3), "sim_cycles": int(cycles),
+            "lines_per_s": round(stats["lines"] / wall, 1),
+            "cycles_per_s": round(cycles / wall, 1), "test_dir": str(result.test_dir)}
+
+
+def run_anchor(sim, *, design=HARNESS, cycles=None) -> dict:
+    """Run the bare per-cycle clock loop on *design*; return its cycles/s."""
+    from sim.runner import run
+
+    cycles = cycles or (100_000 if sim == "verilator" else 5_000)
+    result = run(design[0], "sim.cocotb_clock_loop", sim=sim, name=design[1],
+                 extra_env={"BENCH_CYCLES": cycles})
+    wall = json.loads((result.test_dir / "stats.json").read_text())["run_wall_s"]
+    return {"cycles": cycles, "wall_s": round(wall, 3), "cycles_per_s": round(cycles / wall, 1)}
+
+
+# Where Python time goes, by the file a function lives in (first match wins).
+_BUCKETS = (("golden model", "golden_model/"), ("scoreboard (verif/uvm/env.py)", "verif/uvm/env.py"),
+            ("functional coverage", ("cocotb_coverage", "verif/uvm/coverage.py", "verif/coverage")),
+            ("transport: per-cycle BFMs", ("verif/bfm/stream.py", "verif/bfm/dram.py",
+                                           "verif/bfm/entropy.py")),
+            ("transport: burst", ("verif/bfm/burst.py",)),
+            ("TB helpers (verif/engine_tb.py)", "verif/engine_tb.py"),
+            ("sequences", ("verif/uvm/sequences.py", "verif/uvm/platform.py")),
+            ("pyuvm", "pyuvm/"),
+            ("cocotb scheduler, triggers, signal access", ("cocotb/", "cocotb_tools/")),
+            ("imports and compiles", ("<frozen", "_pytest/", "importlib", "builtins.compile")),
+            ("other (json, hashlib, stdlib)", ""))
+
+
+def profile_breakdown(pstat_path) -> dict:
+    """Python time (s) per bucket of :data:`_BUCKETS` from a cProfile dump."""
+    import pstats
+
+    stats = pstats.Stats(str(pstat_path))
+    total, out = 0.0, {name: 0.0 for name, _ in _BUCKETS}
+
+    def bucket(filename, func):
+        where = f"{filename}:{func}"
+        for name, keys in _BUCKETS:
+            keys = (keys,) if isinstance(keys, str) else keys
+            if any(k in where for k in keys):
+                return name
+        return _BUCKETS[-1][0]
+
+    for (filename, _, func), (_, _, tottime, _, callers) in stats.stats.items():
+        total += tottime
+        if filename == "~" and callers and "compile" not in func:
+            # A C built-in (AES in OpenSSL, isinstance, ...): charge its callers' share.
+            for (cfile, _, cfunc), edge in callers.items():
+                out[bucket(cfile, cfunc)] += edge[2]
+        else:
+            out[bucket(filename, func)] += tottime
+    out["total Python"] = total
+    return {k: round(v, 3) for k, v in out.items()}
+
+
+def _profile_text(test_dir, limit=25) -> str:
+    import io
+    import pstats
+    from pathlib import Path
+
+    path = Path(test_dir) / "cocotb.pstat"
+    out = io.StringIO()
+    for name, seconds in profile_breakdown(path).items():
+        out.write(f"{name:48} {seconds:8.3f} s\n")
+    stats = pstats.Stats(str(path), stream=out)
+    stats.sort_stats("tottime").print_stats(limit)
+    return out.getvalue()
+
+
+def run_bench(sim="verilator", *, bursts=8, burst_len=60, seed=1, quick=False,
+              profile=False) -> dict:
+    """Anchor, environment and (unless *quick*) the per-change table on *sim*."""
+    from sim.runner import BUILD_ROOT
+
+    env = run_env(sim, bursts=bursts, burst_len=burst_len, seed=seed, profile=profile)
+    anchor = run_anchor(sim)
     figures = {"sim": sim, "test": TEST, "seed": seed, "bursts": bursts, "burst_len": burst_len,
-               "checked_lines": stats["lines"], "checked_total": stats["checked"],
-               "wall_s": round(wall, 3), "sim_cycles": int(sim_ns // 10),
-               "lines_per_s": round(stats["lines"] / wall, 1),
-               "cycles_per_s": round(sim_ns / 10 / wall, 1)}
+               "env": env, "anchor": anchor,
+               "ratio": round(env["cycles_per_s"] / anchor["cycles_per_s"], 2)}
+    if not quick:
+        figures["changes"] = {
+            "per-cycle BFMs, bare engine (before)": run_env(
+                sim, design=ENGINE, bursts=bursts, burst_len=burst_len, seed=seed),
+            "burst harness, window 1": run_env(sim, window=1, bursts=bursts,
+                                               burst_len=burst_len, seed=seed),
+            "burst harness, window 8": run_env(sim, window=8, bursts=bursts,
+                                               burst_len=burst_len, seed=seed),
+        }
     dest = BUILD_ROOT / "results" / "verif_bench.json"
     dest.parent.mkdir(parents=True, exist_ok=True)
+    if profile:
+        prof = dest.parent / f"verif_profile_{sim}.txt"
+        prof.write_text(_profile_text(env["test_dir"]))
+        figures["profile"] = str(prof)
     data = json.loads(dest.read_text()) if dest.exists() else {}
+    data = {k: v for k, v in data.items() if "env" in v}  # drop entries of the old format
+    if quick and "changes" in data.get(sim, {}):
+        figures["changes"] = data[sim]["changes"]  # keep the last full run's table
     data[sim] = figures
     dest.write_text(json.dumps(data, indent=2) + "\n")
     _update_results_md(data)
@@ -47,13 +166,26 @@ def run_bench(sim: str = "verilator", bursts: int = 8, burst_len: int = 60, seed
 
 
 def format_table(data: dict) -> str:
-    """Markdown table of every simulator's figures."""
-    rows = ["| simulator | checked lines | wall (s) | checked lines/s | cycles/s |",
-            "|---|---|---|---|---|"]
+    """Markdown tables: environment vs anchor per simulator, then the per-change table."""
+    rows = ["| simulator | checked lines | env wall (s) | env checked lines/s | env cycles/s | "
+            "anchor cycles/s (bare per-cycle loop) | ratio env/anchor |",
+            "|---|---|---|---|---|---|---|"]
     for sim, f in sorted(data.items()):
-        rows.append(f"| {sim} | {f['checked_lines']} | {f['wall_s']} | {f['lines_per_s']} | "
-                    f"{f['cycles_per_s']} |")
-    return "\n".join(rows)
+        e, a = f["env"], f["anchor"]
+        rows.append(f"| {sim} | {e['checked_lines']} | {e['wall_s']} | {e['lines_per_s']} | "
+                    f"{e['cycles_per_s']} | {a['cycles_per_s']} | {f['ratio']} |")
+    changes = ["", "Which change bought what (same test, seed and length; default window = "
+               "the ring depth, 32 cycles):", "",
+               "| simulator | transport | checked lines/s | cycles/s | ratio to anchor |",
+               "|---|---|---|---|---|"]
+    for sim, f in sorted(data.items()):
+        a = f["anchor"]["cycles_per_s"]
+        runs = dict(f.get("changes", {}))
+        runs["burst harness, window 32 (default)"] = f["env"]
+        for name, e in runs.items():
+            changes.append(f"| {sim} | {name} | {e['lines_per_s']} | {e['cycles_per_s']} | "
+                           f"{e['cycles_per_s'] / a:.2f} |")
+    return "\n".join(rows + changes)
 
 
 def _update_results_md(data: dict) -> None:
@@ -62,7 +194,10 @@ def _update_results_md(data: dict) -> None:
     text = ("## Verification throughput (pyuvm env, `python -m sim.bench_verif`)\n\n"
             f"`{TEST}`: random multi-key traffic, every upstream response and DRAM line "
             "checked against the golden model (checked lines = responses + DRAM writes; "
-            "wall time of the test, build excluded).\n\n" + format_table(data))
+            "steady-state wall time of the sequence, without build, set-up, imports and "
+            "reports). The anchor is a bare "
+            "`await RisingEdge(clk)` loop on the same build. See docs/verification.md "
+            "(throughput).\n\n" + format_table(data))
     update_section("verif_bench", text)
 
 
@@ -70,13 +205,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sim.bench_verif",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--sim", choices=("icarus", "verilator"), default="verilator")
-    parser.add_argument("--bursts", type=int, default=8)
+    parser.add_argument("--bursts", type=int, default=None,
+                        help="random-test bursts (default 8 on Verilator, 2 on Icarus)")
     parser.add_argument("--burst-len", type=int, default=60)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--quick", action="store_true",
+                        help="skip the per-change table (keeps the last one)")
+    parser.add_argument("--profile", action="store_true",
+                        help="cProfile the environment run (slower; figures not comparable)")
     args = parser.parse_args(argv)
-    f = run_bench(args.sim, args.bursts, args.burst_len, args.seed)
-    print(f"{f['sim']}: {f['checked_lines']} checked lines in {f['wall_s']} s = "
-          f"{f['lines_per_s']} lines/s ({f['cycles_per_s']} cycles/s)")
+    bursts = args.bursts or (8 if args.sim == "verilator" else 2)
+    if bursts < 1 or args.burst_len < 1:
+        parser.error("--bursts and --burst-len must be at least 1")
+    f = run_bench(args.sim, bursts=bursts, burst_len=args.burst_len, seed=args.seed,
+                  quick=args.quick, profile=args.profile)
+    print(format_table({args.sim: f}))
     print(f"written: {f['_path']}")
     return 0
 

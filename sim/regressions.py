@@ -47,7 +47,8 @@ class SimJob:
 
 _ENGINE = dict(design="rtl.engine.top:MEEngineTop", verilog_name="mee_engine")
 _DIRECTED = dict(module="verif.engine.cocotb_engine", **_ENGINE)
-_UVM = dict(module="verif.uvm.cocotb_uvm", **_ENGINE)
+_UVM = dict(module="verif.uvm.cocotb_uvm", design="verif.harness.burst:BurstHarness",
+            verilog_name="mee_burst")  # the engine inside the burst transport (verif/harness)
 
 REGRESSION = [
     # AES pipelines: FIPS-197 vectors and random blocks with a new key every cycle.

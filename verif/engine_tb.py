@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import cocotb
-from cocotb.triggers import ClockCycles, Event, RisingEdge
+from cocotb.triggers import ClockCycles, Event, RisingEdge, Timer
 
 from sim.cocotb_utils import CLOCK_PERIOD_NS, start_clock
 
@@ -34,7 +34,7 @@ from .bfm.stream import (
     StreamTransaction,
 )
 
-__all__ = ["EngineTB", "PendingRequest", "UP_REQ_FIELDS", "UP_RSP_FIELDS", "KP_REQ_FIELDS",
+__all__ = ["EngineTB", "BurstTB", "PendingRequest", "UP_REQ_FIELDS", "UP_RSP_FIELDS", "KP_REQ_FIELDS",
            "CFG_REQ_FIELDS"]
 
 UP_REQ_FIELDS = ("addr", "write", "asid", "tag", "data")
@@ -110,11 +110,7 @@ class EngineTB:
         clk = dut.clk
         dut.rst.value = 1
         kw = {"period_ns": period_ns, "reset": dut.rst}
-        self.up_req = StreamSource(StreamBus(dut, "up_req", UP_REQ_FIELDS), clk, **kw)
-        self.up_rsp = StreamSink(StreamBus(dut, "up_rsp", UP_RSP_FIELDS), clk, keep=False,
-                                 callback=self._on_up_rsp, **kw)
-        self.dram = DramModel(dut, clk, latency=dram_latency, out_of_order=out_of_order,
-                              rng=self.rng, period_ns=period_ns, reset=dut.rst)
+        self._build_transport(dut, dram_latency, out_of_order)
         self.kp_req = self.kp_rsp = self.cfg_req = self.cfg_rsp = self.entropy = None
         if StreamBus.present(dut, "kp_req"):
             self.kp_req = StreamSource(StreamBus(dut, "kp_req", KP_REQ_FIELDS), clk, **kw)
@@ -131,13 +127,26 @@ class EngineTB:
         self.expect_err_dram_rsp_tag = False
         self.pending: dict[int, PendingRequest] = {}
         self.responses: list[StreamTransaction] = []
-        self.tag_width = len(dut.up_req_tag)
+        self.tag_width = self._tag_width(dut)
         self._free_tags = list(range(1 << self.tag_width))
         self._tag_event = Event()
         self._cmd_lock = cocotb.triggers.Lock()
 
     def __repr__(self) -> str:
-        return f"EngineTB(pending={len(self.pending)}, dram={self.dram!r})"
+        return f"{type(self).__name__}(pending={len(self.pending)}, dram={self.dram!r})"
+
+    @staticmethod
+    def _tag_width(dut) -> int:
+        return len(dut.up_req_tag)
+
+    def _build_transport(self, dut, dram_latency, out_of_order) -> None:
+        """The upstream and DRAM sides: per-cycle BFMs on the engine's own ports."""
+        kw = {"period_ns": self.period_ns, "reset": dut.rst}
+        self.up_req = StreamSource(StreamBus(dut, "up_req", UP_REQ_FIELDS), dut.clk, **kw)
+        self.up_rsp = StreamSink(StreamBus(dut, "up_rsp", UP_RSP_FIELDS), dut.clk, keep=False,
+                                 callback=self._on_up_rsp, **kw)
+        self.dram = DramModel(dut, dut.clk, latency=dram_latency, out_of_order=out_of_order,
+                              rng=self.rng, period_ns=self.period_ns, reset=dut.rst)
 
     # -- clock and reset -----------------------------------------------------------------
 
@@ -147,6 +156,13 @@ class EngineTB:
         await ClockCycles(self.dut.clk, cycles)
         self.dut.rst.value = 0
         await RisingEdge(self.dut.clk)
+
+    async def sync(self) -> None:
+        """Make every transfer up to now reported (the per-cycle BFMs already are)."""
+
+    async def settle(self) -> None:
+        """End of a test: let the last transfers be reported."""
+        await ClockCycles(self.dut.clk, 2)
 
     async def cycles_wait(self, n: int) -> None:
         """Let *n* clock cycles pass (one Python wake-up per cycle; use sparingly)."""
@@ -286,3 +302,91 @@ class EngineTB:
         for port in ports:
             if table[port] is not None:
                 table[port].set_pause_generator(random_pause(rng, probability))
+
+
+class BurstTB(EngineTB):
+    """:class:`EngineTB` over the burst harness (:class:`~verif.harness.burst.BurstHarness`).
+
+    The same helpers and attributes (``up_req``, ``up_rsp``, ``dram``, ``pending``, command
+    ports, ...), but the upstream and DRAM traffic moves through
+    :class:`~verif.bfm.burst.BurstTransport`: Python wakes once every ``window`` cycles
+    instead of every cycle. Responses and DRAM requests are reported at the next wake-up
+    after their edge (with their true cycle); random stalls come from the harness's LFSRs,
+    seeded from :attr:`rng`. ``out_of_order`` must be True (the harness answers the lowest
+    ready DRAM tag first).
+
+    Parameters
+    ----------
+    window : int, optional
+        Cycles between wake-ups (default: the harness's ring depth).
+    **kwargs
+        Those of :class:`EngineTB`.
+    """
+
+    def __init__(self, dut, *, window: int | None = None, **kwargs) -> None:
+        self._window = window
+        super().__init__(dut, **kwargs)
+
+    @staticmethod
+    def fits(dut) -> bool:
+        """Whether *dut* is the burst harness."""
+        from .bfm.burst import is_burst_harness
+        return is_burst_harness(dut)
+
+    @staticmethod
+    def _tag_width(dut) -> int:
+        from .harness.burst import UP_REQ
+        return UP_REQ["tag"].width
+
+    def _build_transport(self, dut, dram_latency, out_of_order) -> None:
+        from .bfm.burst import BurstTransport
+
+        if not out_of_order:
+            raise ValueError("the burst harness's DRAM answers out of order only")
+        self.transport = BurstTransport(dut, dut.clk, period_ns=self.period_ns,
+                                        seed=self.rng.getrandbits(32), latency=dram_latency,
+                                        window=self._window)
+        self.up_req = self.transport.up_req
+        self.up_rsp = self.transport.up_rsp
+        self.up_rsp.add_callback(self._on_up_rsp)
+        self.dram = self.transport.dram
+
+    async def sync(self) -> None:
+        """Report every transfer up to the last edge now (not at the next wake-up)."""
+        await self.transport.sync()
+
+    async def settle(self) -> None:
+        """Wait until nothing is queued or pending and two wake-ups in a row saw no
+        transfer (a posted write reaches DRAM after its response)."""
+        t = self.transport
+        quiet, last = 0, None
+        while quiet < 2:
+            await Timer(round(self.period_ns * 1000 * t.window), "ps")
+            seen = (t.up_req.sent, t.up_rsp.received, len(self.dram.requests))
+            busy = self.pending or not self.up_req.idle() or t.dram_busy
+            quiet = 0 if busy or seen != last else quiet + 1
+            last = seen
+
+    def set_backpressure(self, rng: random.Random | None = None, probability: float = 0.3,
+                         ports: Iterable[str] = ("up_req", "up_rsp", "dram_req", "dram_rsp",
+                                                 "kp_rsp", "cfg_rsp")) -> None:
+        """Pause probability on *ports*: the harness's LFSRs for the upstream and DRAM
+        ports, Python pause generators (from *rng*) for the command ports."""
+        from .bfm.burst import PAUSE_PORTS
+        from .bfm.stream import random_pause
+
+        rng = rng or self.rng
+        for port in ports:
+            if port in PAUSE_PORTS:
+                self.transport.set_pause(port, probability)
+            else:
+                bfm = {"kp_req": self.kp_req, "kp_rsp": self.kp_rsp, "cfg_req": self.cfg_req,
+                       "cfg_rsp": self.cfg_rsp}[port]
+                if bfm is not None:
+                    bfm.set_pause_generator(random_pause(rng, probability))
+
+    def check_quiescent(self) -> None:
+        """:meth:`EngineTB.check_quiescent` plus the harness's sticky protocol flags."""
+        flags = self.transport.protocol_errors()
+        assert not flags, f"burst harness protocol flags set: {flags}"
+        super().check_quiescent()

@@ -10,19 +10,26 @@ functional coverage) and ``stats.json`` (checked transactions, for the regressio
 Knobs (environment): ``UVM_N`` scales every sequence's length (default 1.0); ``UVM_BURSTS``
 and ``UVM_BURST_LEN`` the random multi-key test (4 x 40); ``UVM_CONFIGURE=0`` runs the
 plaintext-only variant of :class:`RandomMultiKeyTest` (no config/key commands, which also
-works on the BFM loopback).
+works on the BFM loopback); ``UVM_WINDOW`` the burst harness's cycles per Python wake-up
+(default: its ring depth).
+
+The design is either the burst harness (:class:`~verif.harness.burst.BurstHarness`, the
+regression's: the upstream and DRAM traffic moves through HDL-side rings, Python wakes once
+per window) or the bare engine (per-cycle BFMs); the env, sequences and checks are the same.
 """
 
 import json
 import os
 import random
+import time
 
 import cocotb
 import pyuvm
 from pyuvm import ConfigDB, uvm_test
 
+from verif.bfm.burst import PAUSE_PORTS
 from verif.bfm.stream import random_pause
-from verif.engine_tb import EngineTB
+from verif.engine_tb import BurstTB, EngineTB
 from verif.uvm import coverage
 from verif.uvm.env import EngineEnv
 from verif.uvm.platform import MktmeVmsVseq, SevGuestVseq
@@ -42,6 +49,7 @@ SCALE = float(os.environ.get("UVM_N", "1"))
 CONFIGURE = os.environ.get("UVM_CONFIGURE", "1") == "1"
 BURSTS = int(os.environ.get("UVM_BURSTS", "4"))
 BURST_LEN = int(os.environ.get("UVM_BURST_LEN", "40"))
+WINDOW = int(os.environ.get("UVM_WINDOW", "0")) or None  # burst harness: cycles per wake-up
 
 
 def _n(base):
@@ -76,7 +84,13 @@ class BaseTest(uvm_test):
     dram_latency = (1, 16)
 
     def build_phase(self):
-        self.tb = EngineTB(cocotb.top, entropy_seed=SEED, dram_latency=self.dram_latency)
+        # The burst harness (verif/harness) when the design is one, else per-cycle BFMs on
+        # the bare engine: the same env, sequences and checks on either.
+        if BurstTB.fits(cocotb.top):
+            self.tb = BurstTB(cocotb.top, entropy_seed=SEED, dram_latency=self.dram_latency,
+                              window=WINDOW)
+        else:
+            self.tb = EngineTB(cocotb.top, entropy_seed=SEED, dram_latency=self.dram_latency)
         name = type(self).__name__
         ConfigDB().set(None, "*", "TB", self.tb)
         ConfigDB().set(None, "*", "ENTROPY_SEED", SEED)
@@ -95,6 +109,9 @@ class BaseTest(uvm_test):
                  "dram_rsp": tb.dram.rsp_source, "kp_rsp": tb.kp_rsp, "cfg_rsp": tb.cfg_rsp}
         for port, bfm in ports.items():
             gen = random_pause(random.Random(rng.getrandbits(32)), self.backpressure)
+            if isinstance(tb, BurstTB) and port in PAUSE_PORTS:
+                tb.transport.set_pause(port, self.backpressure)  # the harness's LFSRs
+                continue
             bfm.set_pause_generator(coverage.counting_pause(gen, port, self.stalls))
 
     async def run_phase(self):
@@ -103,11 +120,18 @@ class BaseTest(uvm_test):
         if self.backpressure:
             self._set_backpressure(rng)
         await self.tb.reset()
+        # Steady-state throughput (sim/bench_verif.py): the sequence and the settling after
+        # it, without the set-up and report phases around them.
+        wall0, ns0 = time.perf_counter(), cocotb.utils.get_sim_time("ns")
         await self.sequence(rng).start(self.env.vseqr)
-        await cocotb.triggers.ClockCycles(self.tb.dut.clk, 2)
+        await self.tb.settle()
+        self.run_wall_s = time.perf_counter() - wall0
+        self.run_sim_ns = cocotb.utils.get_sim_time("ns") - ns0
         self.drop_objection()
 
     def report_phase(self):
+        if isinstance(self.tb, BurstTB):  # stall cycles counted by the harness
+            self.stalls.update({p: n for p, n in self.tb.transport.stall_counts().items() if n})
         for port in self.stalls:
             coverage.sample_backpressure(port)
         sb = self.env.sb
@@ -120,7 +144,9 @@ class BaseTest(uvm_test):
                                                    for k, v in cov.items()))
         _add_stats(sb.total_checked(), sb.checked["responses"] + sb.checked["dram_writes"],
                    coverage={k: v[2] for k, v in cov.items()},
-                   sim_time_ns=cocotb.utils.get_sim_time("ns"))
+                   sim_time_ns=cocotb.utils.get_sim_time("ns"),
+                   run_wall_s=round(getattr(self, "run_wall_s", 0.0), 6),
+                   run_sim_ns=getattr(self, "run_sim_ns", 0))
 
 
 @pyuvm.test()

@@ -141,7 +141,8 @@ class EngineVseq(uvm_sequence):
         tb, clk = self.tb, self.tb.dut.clk
         await RisingEdge(clk)
         tb.dut.rst.value = 1
-        await ClockCycles(clk, 2)  # every transfer before the reset has been reported
+        await ClockCycles(clk, 2)
+        await tb.sync()  # every transfer before the reset has been reported
         tb.abort_traffic()
         self.env.kp.flush()
         self.env.cfg.flush()

@@ -1,0 +1,1 @@
+"""Verification-only HDL generated with the DUT (the burst transport of the pyuvm env)."""
