@@ -47,8 +47,10 @@ class SimJob:
 
 _ENGINE = dict(design="rtl.engine.top:MEEngineTop", verilog_name="mee_engine")
 _DIRECTED = dict(module="verif.engine.cocotb_engine", **_ENGINE)
-_UVM = dict(module="verif.uvm.cocotb_uvm", design="verif.harness.burst:BurstHarness",
-            verilog_name="mee_burst")  # the engine inside the burst transport (verif/harness)
+# The uvm jobs drive the bare engine: the burst transport (verif/harness, design
+# "verif.harness.burst:BurstHarness", Verilog "mee_burst") works with the same tests but its
+# Verilator build takes about 25 minutes, too long for make test (issue 13 is still open).
+_UVM = dict(module="verif.uvm.cocotb_uvm", **_ENGINE)
 
 REGRESSION = [
     # AES pipelines: FIPS-197 vectors and random blocks with a new key every cycle.
