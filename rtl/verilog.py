@@ -59,11 +59,15 @@ def _ports(component):
     return ports
 
 
-def to_verilog(component, name):
-    """Convert a ``wiring.Component`` to Verilog text (ports named from its signature)."""
-    rtlil_text = rtlil.convert(component, name=name, ports=_ports(component), emit_src=False)
+def to_verilog(component, name, *, src=False):
+    """Convert a ``wiring.Component`` to Verilog text (ports named from its signature).
+
+    ``src=True`` keeps Yosys' ``(* src = "file.py:line" *)`` attributes, which code coverage
+    uses to map Verilog lines back onto the Amaranth source (sim/coverage_report.py).
+    """
+    rtlil_text = rtlil.convert(component, name=name, ports=_ports(component), emit_src=src)
     # The private helper is the only way to pass strip_internal_attrs without re-elaborating.
-    return _verilog._convert_rtlil_text(rtlil_text, strip_internal_attrs=True)
+    return _verilog._convert_rtlil_text(rtlil_text, strip_internal_attrs=not src)
 
 
 def rtl_source_hash():

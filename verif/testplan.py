@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-__all__ = ["load_plan", "load_results", "join", "main", "PLAN"]
+__all__ = ["load_plan", "coverpoints", "load_results", "join", "main", "PLAN"]
 
 PLAN = Path(__file__).with_name("testplan.yaml")
 
@@ -30,6 +30,23 @@ PLAN = Path(__file__).with_name("testplan.yaml")
 def load_plan(path=PLAN):
     """The plan as a dict (``testpoints``, ``covergroups``)."""
     return yaml.safe_load(Path(path).read_text())
+
+
+def coverpoints(plan=None):
+    """``{"group.point": spec}`` of every coverpoint and cross the plan declares.
+
+    A coverpoint's spec has ``bins``; a cross's has ``items`` (names within its group) and
+    optionally ``ignore`` (bin tuples). Raises ``ValueError`` on a malformed entry.
+    """
+    plan = load_plan() if plan is None else plan
+    out = {}
+    for group in plan.get("covergroups", []):
+        for point in group.get("coverpoints", []):
+            name = f"{group['name']}.{point['name']}"
+            if ("bins" in point) == ("items" in point):
+                raise ValueError(f"testplan: {name} needs either bins or items")
+            out[name] = point
+    return out
 
 
 def load_results(paths):

@@ -30,7 +30,6 @@ from pyuvm import uvm_sequence
 
 from golden_model.xts import xts_encrypt_line
 
-from .coverage import sample_reset
 from .env import CfgItem, KpItem, UpReqItem
 
 __all__ = ["run_item", "EngineVseq", "TrafficVseq", "RandomMultiKeyVseq", "KeyChurnVseq",
@@ -146,7 +145,6 @@ class EngineVseq(uvm_sequence):
         self.env.kp.flush()
         self.env.cfg.flush()
         dropped = self.env.sb.on_reset(tb.cycles.now())
-        sample_reset(dropped)
         await ClockCycles(clk, cycles)
         tb.dut.rst.value = 0
         await RisingEdge(clk)
