@@ -60,11 +60,12 @@ class Closure:
 
 
 def _reseed_candidates(jobs, holes, plan):
-    """The jobs worth another seed: the tests of testpoints whose covergroups have holes."""
+    """The jobs worth another seed: the tests of testpoints whose covergroups have holes (among
+    *jobs*, those that export functional coverage); all of *jobs* when the plan names none."""
     names = {j.name for j in jobs}
     groups = {h.partition(":")[0].rpartition(".")[0] for h in holes}
-    wanted = [t for tp in plan.get("testpoints", []) if set(tp.get("covergroups") or []) & groups
-              for t in tp.get("tests", []) if t in names]
+    wanted = {t for tp in plan.get("testpoints", []) if set(tp.get("covergroups") or []) & groups
+              for t in tp.get("tests", []) if t in names}
     chosen = [j for j in jobs if j.name in wanted]
     return chosen or list(jobs)
 
@@ -83,6 +84,7 @@ def run_closure(jobs, sim, *, workers, max_runs, max_minutes, scheduler=None, se
     results, curve = [], []
     merged = {}
     have_functional = False
+    sampling = set()  # jobs whose runs export functional coverage
     reseedable = list(jobs)
     cycle = itertools.cycle(reseedable)
     progress = campaign.Progress(out)
@@ -102,7 +104,7 @@ def run_closure(jobs, sim, *, workers, max_runs, max_minutes, scheduler=None, se
             return None
         if not have_functional:
             return None  # nothing to close: one run of each job is the whole campaign
-        candidates = _reseed_candidates(jobs, holes(), plan)
+        candidates = _reseed_candidates([j for j in jobs if j.name in sampling], holes(), plan)
         if candidates != reseedable:
             reseedable, cycle = candidates, itertools.cycle(candidates)
         return next(cycle)
@@ -135,6 +137,7 @@ def run_closure(jobs, sim, *, workers, max_runs, max_minutes, scheduler=None, se
                 if rec["fcov"]:
                     merged = fcov.merge([merged, fcov.load(rec["fcov"])])
                     have_functional = True
+                    sampling.add(rec["name"])
                 pct = fcov.total(merged, excl)[2] if have_functional else None
                 curve.append((len(results), pct if pct is not None else 0.0,
                               (time.monotonic() - start) / 60))
