@@ -132,3 +132,18 @@ def test_exclusion_without_reason_is_refused(tiny_closure, tmp_path, capsys):
     bad.write_text("code:\n  - kind: toggle\n    signal: x\n")
     assert regress.main(["--coverage", "--sim", "verilator", "--exclusions", str(bad)]) == 2
     assert "needs one" in capsys.readouterr().err
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("env,reason,passed,error", [
+    ({"TINY_FAIL": "1"}, "AssertionError: deliberate failure", True, ""),
+    ({"TINY_FAIL": "1"}, "some other reason", False, "not for its declared reason"),
+    ({}, "deliberate failure", False, "did not fail"),
+])
+def test_expected_failure_checks_its_reason(env, reason, passed, error):
+    """A job meant to fail passes only when it failed, and for its declared reason."""
+    from sim import campaign
+
+    job = SimJob("tiny_expected", **TINY, env=env, expect_error=reason)
+    rec = campaign.run_job(campaign.JobSpec(job, 3, "icarus"))
+    assert rec["passed"] is passed and error in rec["error"]

@@ -302,6 +302,14 @@ class CoverageCollector(uvm_component):
         sample("mee.reset", in_flight=len(self.in_flight))
 
 
+def _high(handle):
+    """A one-bit signal is 1 (X/Z count as 0: before the first drive, in reset)."""
+    try:
+        return int(handle.value) == 1
+    except ValueError:
+        return False
+
+
 class PortSampler(uvm_component):
     """Watches the DUT's ports: stalls per port, the reset input, ``err_dram_rsp_tag``.
 
@@ -330,20 +338,24 @@ class PortSampler(uvm_component):
         flag = getattr(dut, "err_dram_rsp_tag", None)
         if flag is not None:
             cocotb.start_soon(self._watch_flag(flag))
-        if int(dut.rst.value) and self.collector is not None:
-            self.collector.on_reset()  # the power-on reset, with nothing in flight
         ports = self._ports()
         while len(self.stalled) < len(ports):
             await RisingEdge(dut.clk)
             await ReadOnly()
-            if int(dut.rst.value):
+            if _high(dut.rst):
                 continue
             for port, (valid, ready) in ports.items():
-                if port not in self.stalled and int(valid.value) and not int(ready.value):
+                if port not in self.stalled and _high(valid) and not _high(ready):
                     self.stalled.add(port)
                     sample("mee.bp", port=port)
 
     async def _watch_reset(self, dut):
+        await ReadOnly()
+        if _high(dut.rst):
+            # The power-on reset the testbench starts with: nothing is in flight.
+            if self.collector is not None:
+                self.collector.on_reset()
+            await FallingEdge(dut.rst)
         while True:
             await RisingEdge(dut.rst)
             if self.collector is not None:
