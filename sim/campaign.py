@@ -27,7 +27,7 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from . import runner
+from . import codecov, runner
 
 __all__ = ["JobSpec", "prebuild", "run_job", "executor", "shutdown", "Progress"]
 
@@ -88,7 +88,7 @@ def run_job(spec):
     rec = {"name": job.name, "seed": spec.seed, "sim": spec.sim, "build": spec.build,
            "passed": False, "tests": 0, "failures": 1, "sim_time_ns": 0.0, "wall_s": 0.0,
            "checked": 0, "log": "", "dir": "", "error": "", "waves": "", "fcov": "",
-           "codecov": ""}
+           "codecov": "", "codecov_keys": ""}
     try:
         result = runner.run(job.design, job.module, sim=spec.sim, params=job.params,
                             name=job.verilog_name, test_filter=job.tests, seed=spec.seed,
@@ -102,14 +102,24 @@ def run_job(spec):
     if stats.is_file():
         checked = int(json.loads(stats.read_text()).get("checked", 0))
     fcov, dat = result.test_dir / "fcov.json", result.test_dir / "coverage.dat"
+    table, cov_error = "", ""
+    if dat.is_file():
+        # Compact here, in the worker: the text file is ~125 MB per engine run.
+        table = runner.BUILD_ROOT / "sim" / spec.sim / f"{spec.build or 'model'}.covkeys"
+        try:
+            dat = codecov.compact(dat, table)
+        except (ValueError, OSError) as exc:
+            cov_error = f"code coverage: {exc}"
     rec.update(passed=result.failures == 0 and result.tests > 0, tests=result.tests,
                failures=result.failures, sim_time_ns=_sim_time_ns(result.results_xml),
                wall_s=result.wall_s, checked=checked, log=str(result.test_dir / "sim.log"),
                dir=str(result.test_dir), waves=str(result.waves) if result.waves else "",
                fcov=str(fcov) if fcov.is_file() else "",
-               codecov=str(dat) if dat.is_file() else "")
+               codecov=str(dat) if dat.is_file() else "", codecov_keys=str(table))
     if job.expect_error:
         rec["passed"], rec["error"] = _expected_failure(job, rec, result)
+    if cov_error:
+        rec.update(passed=False, error=cov_error)
     return rec
 
 

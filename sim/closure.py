@@ -170,10 +170,10 @@ def evaluate(closure, thresholds, *, exclusions=fcov.EXCLUSIONS, root=runner.REP
     by_design = collections.defaultdict(list)
     for rec in closure.results:
         if rec["codecov"]:
-            by_design[rec["build"]].append(rec["codecov"])
+            by_design[(rec["build"], rec["codecov_keys"])].append(rec["codecov"])
     code = {}
-    for build, files in sorted(by_design.items()):
-        counts = codecov.merge(files)
+    for (build, table), files in sorted(by_design.items()):
+        counts = codecov.merge_compact(files, table)
         pts = codecov.points(counts, root=root)
         code[build] = (pts, codecov.summarize(pts, code_excl))
     verdicts = []
