@@ -3,12 +3,12 @@
 Usage::
 
     python -m verif.testplan JUNIT.xml [JUNIT.xml ...] [--plan verif/testplan.yaml]
-        [--coverage merged.xml]
+        [--coverage fcov.json]
 
 Reads the JUnit files ``python -m sim.regress`` writes (test case names ``<job>.seed<N>``),
 and prints, per testpoint, how many of its tests' runs passed, with a status: PASS (every
 listed test ran and passed), FAIL (a run failed), PARTIAL (some listed tests never ran) or
-NOT RUN. With ``--coverage`` (a merged cocotb-coverage XML, see :mod:`verif.coverage`) each
+NOT RUN. With ``--coverage`` (merged functional coverage, see :mod:`verif.coverage`) each
 testpoint also shows its covergroups' coverage. Exit status 1 if a testpoint failed.
 """
 
@@ -81,8 +81,8 @@ def join(plan, results, coverage=None):
 
 
 def _coverage(path):
-    from .coverage import report
-    return {name: pct for name, _, _, pct in report(path)}
+    from .coverage import groups, load, load_exclusions
+    return {name: g["percent"] for name, g in groups(load(path), load_exclusions()).items()}
 
 
 def main(argv=None):
