@@ -59,6 +59,17 @@ class Closure:
     stop_reason: str
 
 
+def _claimed_groups(jobs, plan):
+    """``{job name: covergroups}`` for the jobs whose testpoints claim covergroups."""
+    out = collections.defaultdict(set)
+    names = {j.name for j in jobs}
+    for tp in plan.get("testpoints", []):
+        for test in tp.get("tests", []):
+            if test in names and tp.get("covergroups"):
+                out[test] |= set(tp["covergroups"])
+    return dict(out)
+
+
 def _reseed_candidates(jobs, holes, plan):
     """The jobs worth another seed: the tests of testpoints whose covergroups have holes (among
     *jobs*, those that export functional coverage); all of *jobs* when the plan names none."""
@@ -80,10 +91,13 @@ def run_closure(jobs, sim, *, workers, max_runs, max_minutes, scheduler=None, se
     start = time.monotonic()
     deadline = start + 60.0 * max_minutes
     builds = campaign.prebuild(jobs, sim, coverage=True)
-    first_round = collections.deque(jobs)
+    # The plan's bins of the covergroups these jobs' testpoints claim start at zero, so a
+    # budget spent before any run sampled still names every empty bin; those jobs run first.
+    claimed = _claimed_groups(jobs, plan)
+    first_round = collections.deque(sorted(jobs, key=lambda j: j.name not in claimed))
     results, curve = [], []
-    merged = {}
-    have_functional = False
+    merged = testplan.zero_bins(plan, set().union(*claimed.values())) if claimed else {}
+    have_functional = bool(merged)
     sampling = set()  # jobs whose runs export functional coverage
     reseedable = list(jobs)
     cycle = itertools.cycle(reseedable)
@@ -104,7 +118,9 @@ def run_closure(jobs, sim, *, workers, max_runs, max_minutes, scheduler=None, se
             return None
         if not have_functional:
             return None  # nothing to close: one run of each job is the whole campaign
-        candidates = _reseed_candidates([j for j in jobs if j.name in sampling], holes(), plan)
+        candidates = _reseed_candidates([j for j in jobs if j.name in sampling]
+                                        or [j for j in jobs if j.name in claimed], holes(), plan)
+        candidates = candidates or list(jobs)
         if candidates != reseedable:
             reseedable, cycle = candidates, itertools.cycle(candidates)
         return next(cycle)

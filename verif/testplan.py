@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-__all__ = ["load_plan", "coverpoints", "load_results", "join", "main", "PLAN"]
+__all__ = ["load_plan", "coverpoints", "zero_bins", "load_results", "join", "main", "PLAN"]
 
 PLAN = Path(__file__).with_name("testplan.yaml")
 
@@ -46,6 +46,28 @@ def coverpoints(plan=None):
             if ("bins" in point) == ("items" in point):
                 raise ValueError(f"testplan: {name} needs either bins or items")
             out[name] = point
+    return out
+
+
+def zero_bins(plan=None, groups=None):
+    """Every bin the plan declares (of *groups*, default all) with no hit, in the form runs
+    export (``{item: {label: 0}}``; a cross's label joins its items' bins with ``" x "``)."""
+    import itertools
+
+    plan = load_plan() if plan is None else plan
+    points = coverpoints(plan)
+    out = {}
+    for name, spec in points.items():
+        group = name.rpartition(".")[0]
+        if groups is not None and group not in groups:
+            continue
+        if "bins" in spec:
+            out[name] = {str(b): 0 for b in spec["bins"]}
+            continue
+        ignore = {tuple(map(str, i)) for i in spec.get("ignore", [])}
+        axes = [[str(b) for b in points[f"{group}.{item}"]["bins"]] for item in spec["items"]]
+        out[name] = {" x ".join(combo): 0 for combo in itertools.product(*axes)
+                     if combo not in ignore}
     return out
 
 

@@ -24,3 +24,13 @@ def test_every_covergroup_is_planned_and_sampled():
     assert groups == claimed
     points = {name for name, spec in coverpoints(plan).items() if "bins" in spec}
     assert points == set(coverage.XF)
+
+
+def test_zero_bins_are_the_bins_runs_export():
+    """The plan's bins (what a closure campaign starts from) are exactly the bins a run
+    exports, crosses included (impossible pairs ignored)."""
+    from verif.testplan import zero_bins
+    from verif.uvm import coverage
+
+    exported = coverage.bins()
+    assert {k: set(v) for k, v in zero_bins().items()} == {k: set(v) for k, v in exported.items()}
