@@ -91,12 +91,13 @@ def run_closure(jobs, sim, *, workers, max_runs, max_minutes, scheduler=None, se
     start = time.monotonic()
     deadline = start + 60.0 * max_minutes
     builds = campaign.prebuild(jobs, sim, coverage=True)
-    # The plan's bins of the covergroups these jobs' testpoints claim start at zero, so a
-    # budget spent before any run sampled still names every empty bin; those jobs run first.
+    # The plan's bins of the covergroups the sampling jobs' testpoints claim start at zero, so
+    # a budget spent before any run sampled still names every empty bin; those jobs run first.
     claimed = _claimed_groups(jobs, plan)
-    first_round = collections.deque(sorted(jobs, key=lambda j: j.name not in claimed))
+    first_round = collections.deque(sorted(jobs, key=lambda j: not j.samples_coverage))
     results, curve = [], []
-    merged = testplan.zero_bins(plan, set().union(*claimed.values())) if claimed else {}
+    sampled = [claimed[j.name] for j in jobs if j.samples_coverage and j.name in claimed]
+    merged = testplan.zero_bins(plan, set().union(*sampled)) if sampled else {}
     have_functional = bool(merged)
     sampling = set()  # jobs whose runs export functional coverage
     reseedable = list(jobs)
@@ -119,7 +120,7 @@ def run_closure(jobs, sim, *, workers, max_runs, max_minutes, scheduler=None, se
         if not have_functional:
             return None  # nothing to close: one run of each job is the whole campaign
         candidates = _reseed_candidates([j for j in jobs if j.name in sampling]
-                                        or [j for j in jobs if j.name in claimed], holes(), plan)
+                                        or [j for j in jobs if j.samples_coverage], holes(), plan)
         candidates = candidates or list(jobs)
         if candidates != reseedable:
             reseedable, cycle = candidates, itertools.cycle(candidates)

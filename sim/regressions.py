@@ -10,7 +10,10 @@ coverage`` reseeds them until functional coverage closes.
 
 import dataclasses
 
-__all__ = ["SimJob", "REGRESSION", "ci_job"]
+__all__ = ["SimJob", "REGRESSION", "ci_job", "SAMPLING_MODULES"]
+
+#: cocotb test modules whose runs export functional coverage (``fcov.json``).
+SAMPLING_MODULES = frozenset({"verif.uvm.cocotb_uvm"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,6 +56,11 @@ class SimJob:
     smoke: bool = True
     ci_env: dict = dataclasses.field(default_factory=dict)
     expect_error: str | None = None
+
+    @property
+    def samples_coverage(self):
+        """Whether this job's runs export functional coverage (:data:`SAMPLING_MODULES`)."""
+        return self.module in SAMPLING_MODULES
 
 
 def ci_job(job, sim):
