@@ -339,8 +339,10 @@ class Exclusion:
 def load_exclusions(path):
     """The ``code`` section of an exclusion file (``verif/coverage_exclusions.yaml``);
     ``ValueError`` (one line) when an entry lacks a reason."""
-    if path is None or not Path(path).is_file():
+    if path is None:
         return []
+    if not Path(path).is_file():
+        raise ValueError(f"{path}: no such exclusion file")
     data = (yaml.safe_load(Path(path).read_text()) or {}).get("code") or []
     out = []
     for i, entry in enumerate(data, 1):

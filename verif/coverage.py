@@ -80,8 +80,10 @@ def write(data, path):
 
 def load_exclusions(path=EXCLUSIONS):
     """The ``functional`` exclusions; ``ValueError`` (one line) for an entry without reason."""
-    if path is None or not Path(path).is_file():
+    if path is None:
         return []
+    if not Path(path).is_file():
+        raise ValueError(f"{path}: no such exclusion file")
     entries = (yaml.safe_load(Path(path).read_text()) or {}).get("functional") or []
     out = []
     for i, e in enumerate(entries, 1):
