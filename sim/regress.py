@@ -1,19 +1,25 @@
 """``python -m sim.regress``: run the cocotb regression in parallel and report it.
 
 Every job of :data:`sim.regressions.REGRESSION` (filtered by ``--tests``) is run once per seed
-on one simulator, over ``--jobs`` worker processes. Designs are elaborated and built once,
-before the fan-out. The report is a table (test, seed, simulator, result, simulated time, wall
-time, transactions checked), a JUnit XML file, and for every failure the exact command that
-replays it. A test reports the transactions it checked by writing ``{"checked": N}`` to
-``stats.json`` in its working directory (see :func:`sim.cocotb_utils.write_stats`).
+on one simulator, ``--jobs`` at a time, through a ``concurrent.futures`` executor: local
+processes, or a Dask cluster with ``--scheduler ADDRESS`` (sim/campaign.py). Designs are
+elaborated and built once, before the fan-out; jobs never build. One live line shows the
+progress. ``--coverage`` runs the coverage closure campaign instead (sim/closure.py) and
+writes ``build/coverage/index.html`` (sim/coverage_report.py).
 
-Exit status: 0 when every job passed, 1 otherwise, 2 on bad arguments.
+The report is a table (test, seed, simulator, result, simulated time, wall time, transactions
+checked), a JUnit XML file, and for every failure the exact command that replays it. A test
+reports the transactions it checked by writing ``{"checked": N}`` to ``stats.json`` in its
+working directory (see :func:`sim.cocotb_utils.write_stats`).
+
+Exit status: 0 when every job passed (and, with ``--coverage``, every coverage minimum was
+met), 1 otherwise, 2 on bad arguments.
 """
 
 import argparse
 import concurrent.futures
+import dataclasses
 import fnmatch
-import json
 import os
 import random
 import sys
@@ -24,7 +30,10 @@ from pathlib import Path
 if __name__ == "__main__":  # name a missing extra before the imports that need it
     from .extras import require_extra
     require_extra("sim", "python -m sim.regress")
-from . import runner  # noqa: E402
+from verif import coverage as fcov  # noqa: E402
+from verif import testplan  # noqa: E402
+
+from . import campaign, closure, codecov, coverage_report, runner  # noqa: E402
 from .regressions import REGRESSION  # noqa: E402
 
 __all__ = ["select", "run_regression", "main"]
@@ -41,63 +50,29 @@ def select(pattern=None, smoke_only=False):
     return jobs
 
 
-def _run_one(job, sim, seed, waves):
-    start = time.monotonic()
-    try:
-        result = runner.run(job.design, job.module, sim=sim, params=job.params,
-                            name=job.verilog_name, test_filter=job.tests,
-                            seed=seed, waves=waves, extra_env=job.env, check=False)
-    except Exception as exc:  # a build error is a failed job, reported like one
-        return {"name": job.name, "seed": seed, "sim": sim, "passed": False, "tests": 0,
-                "failures": 1, "sim_time_ns": 0.0, "wall_s": time.monotonic() - start,
-                "checked": 0, "log": "", "error": f"{type(exc).__name__}: {exc}"}
-    sim_time = 0.0
-    try:
-        # cocotb 2 records each test's simulated time as a <property> in the time unit it names.
-        scale = {"fs": 1e-6, "ps": 1e-3, "ns": 1.0, "us": 1e3, "ms": 1e6, "sec": 1e9, "s": 1e9}
-        for case in ET.parse(result.results_xml).getroot().iter("testcase"):
-            props = {p.get("name"): p.get("value") for p in case.iter("property")}
-            unit = scale.get(props.get("sim_time_unit", "ns"), 1.0)
-            sim_time += float(props.get("sim_time_duration", 0)) * unit
-    except (ET.ParseError, OSError):
-        pass
-    checked = 0
-    stats = result.test_dir / "stats.json"
-    if stats.is_file():
-        checked = int(json.loads(stats.read_text()).get("checked", 0))
-    return {"name": job.name, "seed": seed, "sim": sim,
-            "passed": result.failures == 0 and result.tests > 0, "tests": result.tests,
-            "failures": result.failures, "sim_time_ns": sim_time, "wall_s": result.wall_s,
-            "checked": checked, "log": str(result.test_dir / "sim.log"), "error": "",
-            "waves": str(result.waves) if result.waves else ""}
-
-
-def _prebuild(jobs, sim, waves):
-    """Elaborate and build each distinct design once, so workers never race to build."""
-    seen = set()
-    for job in jobs:
-        key = (job.design, repr(sorted(job.params.items())), job.verilog_name)
-        if key in seen:
-            continue
-        seen.add(key)
-        params = runner.simulation_params(sim, job.design, job.params)
-        verilog = runner.verilog_for(job.design, params, job.verilog_name)
-        runner.build(sim, verilog, verilog.stem, waves=waves)
-
-
-def run_regression(jobs, sim, seeds, workers, waves=False):
-    """Run every (job, seed); return the list of result records."""
-    _prebuild(jobs, sim, waves)
-    work = [(job, seed) for job in jobs for seed in seeds(job)]
+def run_regression(jobs, sim, seeds, workers, waves=False, *, scheduler=None, coverage=False,
+                   out=sys.stdout):
+    """Run every (job, seed) once through the executor; return the result records in order."""
+    builds = campaign.prebuild(jobs, sim, waves=waves, coverage=coverage)
+    specs = [campaign.JobSpec(job, seed, sim, builds[job.name], waves, coverage)
+             for job in jobs for seed in seeds(job)]
     results = []
-    with concurrent.futures.ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = [pool.submit(_run_one, job, sim, seed, waves) for job, seed in work]
+    progress = campaign.Progress(out)
+    pool = campaign.executor(workers, scheduler)
+    try:
+        futures = [pool.submit(campaign.run_job, spec) for spec in specs]
+        progress.update(0, len(futures), 0)
         for fut in concurrent.futures.as_completed(futures):
             rec = fut.result()
-            mark = "PASS" if rec["passed"] else "FAIL"
-            print(f"  {mark} {rec['name']} seed={rec['seed']} ({rec['wall_s']:.1f} s)", flush=True)
             results.append(rec)
-    order = {(job.name, seed): i for i, (job, seed) in enumerate(work)}
+            failed = sum(not r["passed"] for r in results)
+            progress.update(len(results), len(futures) - len(results), failed,
+                            note=f"{'PASS' if rec['passed'] else 'FAIL'} {rec['name']} "
+                                 f"seed={rec['seed']} ({rec['wall_s']:.1f} s)")
+    finally:
+        progress.close()
+        campaign.shutdown(pool)
+    order = {(s.job.name, s.seed): i for i, s in enumerate(specs)}
     results.sort(key=lambda r: order[(r["name"], r["seed"])])
     return results
 
@@ -133,29 +108,68 @@ def replay_command(rec):
     return f"make sim SIM={rec['sim']} TESTS={rec['name']} SEED={rec['seed']}"
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m sim.regress", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+def _add_arguments(parser):
     parser.add_argument("--sim", default=os.environ.get("SIM", "verilator"),
                         help="icarus or verilator (default: verilator)")
     parser.add_argument("--seed", type=int, help="seed for every job (default: random per job)")
     parser.add_argument("--reseed", type=int, default=1, help="seeds per job (default 1)")
     parser.add_argument("--tests", help="comma-separated name filters (globs or substrings)")
     parser.add_argument("--smoke", action="store_true", help="only the CI smoke subset")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2,
+                        help="jobs run at once (local processes, or tasks on the Dask cluster)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run the jobs on a Dask cluster (e.g. tcp://host:8786) instead of "
+                             "local processes; workers need this checkout and build/ shared")
     parser.add_argument("--waves", action="store_true", help="write FST waveforms")
     parser.add_argument("--junit", type=Path, help="JUnit XML path "
                         "(default build/regress/<sim>/junit.xml)")
-    parser.add_argument("--coverage", action="store_true",
-                        help="merge this run's functional coverage and report it on the testplan")
     parser.add_argument("--list", action="store_true", help="list the jobs and exit")
+    cov = parser.add_argument_group(
+        "coverage closure (--coverage; Verilator)",
+        "Reseed until every functional bin is hit or the budget is spent, then write "
+        "build/coverage/index.html; exit 1 below any minimum (defaults: OpenTitan V2).")
+    cov.add_argument("--coverage", action="store_true",
+                     help="closure campaign with code and functional coverage")
+    cov.add_argument("--max-runs", type=int, default=DEFAULT_MAX_RUNS,
+                     help=f"run budget (default {DEFAULT_MAX_RUNS})")
+    cov.add_argument("--max-minutes", type=float, default=DEFAULT_MAX_MINUTES,
+                     help=f"time budget in minutes (default {DEFAULT_MAX_MINUTES:g})")
+    defaults = closure.Thresholds()
+    for field in dataclasses.fields(closure.Thresholds):
+        cov.add_argument(f"--min-{field.name}", type=float, default=getattr(defaults, field.name),
+                         help=f"minimum {field.name} coverage in %% (default "
+                              f"{getattr(defaults, field.name):g})")
+    cov.add_argument("--exclusions", type=Path, default=fcov.EXCLUSIONS,
+                     help="reviewed exclusions (default verif/coverage_exclusions.yaml)")
+    cov.add_argument("--out", type=Path, help="report directory (default build/coverage)")
+
+
+#: The default closure budget of ``make coverage`` (measured in docs/verification.md).
+DEFAULT_MAX_RUNS = 60
+DEFAULT_MAX_MINUTES = 45.0
+#: The jobs ``--coverage`` runs by default: the engine with its default parameters (one
+#: coverage build), every test of it.
+COVERAGE_DESIGN = ("rtl.engine.top:MEEngineTop", {})
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m sim.regress", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_arguments(parser)
     args = parser.parse_args(argv)
     try:
         runner.check_simulator(args.sim)
+        if args.coverage and args.sim != "verilator":
+            raise ValueError("code coverage needs Verilator: use --sim verilator")
+        if args.coverage:
+            fcov.load_exclusions(args.exclusions)
+            codecov.load_exclusions(args.exclusions)
     except (ValueError, runner.ToolMissing) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     jobs = select(args.tests, args.smoke)
+    if args.coverage and not args.tests:
+        jobs = [j for j in jobs if (j.design, j.params) == COVERAGE_DESIGN]
     if args.list:
         for job in jobs:
             print(f"{job.name:32} {job.module} {'(smoke)' if job.smoke else ''}")
@@ -164,6 +178,10 @@ def main(argv=None):
         print(f"error: no regression job matches TESTS={args.tests!r}; "
               "see `python -m sim.regress --list`", file=sys.stderr)
         return 2
+    junit = args.junit or runner.BUILD_ROOT / "regress" / args.sim / "junit.xml"
+    start = time.monotonic()
+    if args.coverage:
+        return _closure(args, jobs, junit, start)
     rng = random.Random()
 
     def seeds(job):
@@ -172,11 +190,18 @@ def main(argv=None):
         return [rng.randrange(1, 2**31) for _ in range(args.reseed)]
 
     print(f"regression: {len(jobs)} jobs x {args.reseed} seeds on {args.sim}, "
-          f"{args.jobs} workers", flush=True)
-    start = time.monotonic()
-    results = run_regression(jobs, args.sim, seeds, args.jobs, args.waves)
-    junit = args.junit or runner.BUILD_ROOT / "regress" / args.sim / "junit.xml"
-    _junit(results, junit, args.sim)
+          f"{args.jobs} workers{' on ' + args.scheduler if args.scheduler else ''}", flush=True)
+    try:
+        results = run_regression(jobs, args.sim, seeds, args.jobs, args.waves,
+                                 scheduler=args.scheduler)
+    except (OSError, runner.ToolMissing) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return _summary(results, junit, args.sim, start)
+
+
+def _summary(results, junit, sim, start):
+    _junit(results, junit, sim)
     print()
     print(_table(results))
     failed = [r for r in results if not r["passed"]]
@@ -189,25 +214,39 @@ def main(argv=None):
     for r in results:
         if r.get("waves"):
             print(f"waves: {r['waves']}")
-    status = 1 if failed else 0
-    if args.coverage:
-        status = max(status, _coverage_report(results, junit))
+    return 1 if failed else 0
+
+
+def _closure(args, jobs, junit, start):
+    """``--coverage``: the closure campaign, its report and the verdict."""
+    print(f"coverage closure: {len(jobs)} jobs on {args.sim}, {args.jobs} at a time, budget "
+          f"{args.max_runs} runs / {args.max_minutes:g} min", flush=True)
+    try:
+        result = closure.run_closure(jobs, args.sim, workers=args.jobs, max_runs=args.max_runs,
+                                     max_minutes=args.max_minutes, scheduler=args.scheduler,
+                                     seed=args.seed, exclusions=args.exclusions)
+    except (OSError, runner.ToolMissing) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    status = _summary(result.results, junit, args.sim, start)
+    thresholds = closure.Thresholds(**{f.name: getattr(args, f"min_{f.name}")
+                                       for f in dataclasses.fields(closure.Thresholds)})
+    code, verdicts = closure.evaluate(result, thresholds, exclusions=args.exclusions)
+    out = args.out or runner.BUILD_ROOT / "coverage"
+    index = coverage_report.write_report(
+        out, result, code, verdicts, plan=testplan.load_plan(), junit=junit,
+        replay=replay_command, exclusions=args.exclusions, root=runner.REPO_ROOT,
+        functional_min=thresholds.functional)
+    print(f"\ncoverage closure stopped: {result.stop_reason}")
+    for what, pct, minimum, ok in verdicts:
+        print(f"  {what:32s} {pct:6.1f} %  (minimum {minimum:g} %)  {'ok' if ok else 'BELOW'}")
+    empty = fcov.holes(result.functional, fcov.load_exclusions(args.exclusions))
+    for hole in empty:
+        print(f"  empty bin: {hole}")
+    print(f"report: {index}")
+    if not all(ok for *_, ok in verdicts):
+        status = 1
     return status
-
-
-def _coverage_report(results, junit):
-    """Merge the coverage of this regression's runs and join everything onto the testplan."""
-    from verif import coverage, testplan
-
-    run_dirs = [str(Path(r["log"]).parent) for r in results if r["log"]]
-    files = coverage.find_files(run_dirs)
-    if not files:
-        print("error: no run exported functional coverage", file=sys.stderr)
-        return 1
-    merged = junit.parent / "coverage.xml"
-    coverage.merge(files, merged)
-    print(f"\nfunctional coverage merged from {len(files)} runs: {merged}")
-    return testplan.main([str(junit), "--coverage", str(merged)])
 
 
 if __name__ == "__main__":

@@ -2,13 +2,20 @@
 
 A job names a design (``"package.module:Callable"`` and parameters), a cocotb test module and
 optionally the cocotb tests to run, plus knobs passed as environment variables. ``smoke`` jobs
-form the shortened regression that ``make test`` runs on both simulators; ``make sim`` runs
-all jobs; ``make regress`` runs them with many seeds.
+form the shortened regression that ``make test`` runs on both simulators (the pytest wrappers
+in ``tests/sim/test_regression.py`` are generated from this list, with each job's ``ci_env``
+knobs); ``make sim`` runs all jobs; ``make regress`` runs them with many seeds; ``make
+coverage`` reseeds them until functional coverage closes.
 """
 
 import dataclasses
 
-__all__ = ["SimJob", "REGRESSION"]
+from rtl.aes.pipeline import pipeline_latency
+
+__all__ = ["SimJob", "REGRESSION", "ci_job", "SAMPLING_MODULES"]
+
+#: cocotb test modules whose runs export functional coverage (``fcov.json``).
+SAMPLING_MODULES = frozenset({"verif.uvm.cocotb_uvm"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,6 +40,12 @@ class SimJob:
         Knobs passed to the test as environment variables.
     smoke : bool
         Part of the short regression that CI runs.
+    ci_env : dict
+        Per simulator (``{"icarus": {...}}``), knobs that replace ``env`` entries in CI.
+    expect_error : str or None
+        The job is meant to fail: a regular expression its log must match (the declared
+        reason), and the run must fail or report an ``expect_fail`` test as failed as
+        expected. A failure for another reason fails the job.
     """
 
     name: str
@@ -43,23 +56,56 @@ class SimJob:
     tests: str | None = None
     env: dict = dataclasses.field(default_factory=dict)
     smoke: bool = True
+    ci_env: dict = dataclasses.field(default_factory=dict)
+    expect_error: str | None = None
+
+    @property
+    def samples_coverage(self):
+        """Whether this job's runs export functional coverage (:data:`SAMPLING_MODULES`)."""
+        return self.module in SAMPLING_MODULES
+
+
+def ci_job(job, sim):
+    """*job* with its CI knobs for *sim* applied (what ``make test`` runs)."""
+    return dataclasses.replace(job, env={**job.env, **job.ci_env.get(sim, {})})
 
 
 _ENGINE = dict(design="rtl.engine.top:MEEngineTop", verilog_name="mee_engine")
-_DIRECTED = dict(module="verif.engine.cocotb_engine", **_ENGINE)
+# CI lengths: Icarus evaluates the three AES pipelines every active cycle (~10-20 engine cycles
+# per CPU second), so its CI variants are short.
+_DIRECTED = dict(module="verif.engine.cocotb_engine", ci_env={"icarus": {"N_OPS": 24}}, **_ENGINE)
+_UVM_CI = {"icarus": {"UVM_N": 0.5, "UVM_BURSTS": 2, "UVM_BURST_LEN": 15},
+           "verilator": {"UVM_N": 1, "UVM_BURSTS": 4, "UVM_BURST_LEN": 40}}
 # The uvm jobs drive the bare engine: the burst transport (verif/harness, design
 # "verif.harness.burst:BurstHarness", Verilog "mee_burst") works with the same tests but its
 # Verilator build takes about 25 minutes, too long for make test (issue 13 is still open).
-_UVM = dict(module="verif.uvm.cocotb_uvm", **_ENGINE)
+_UVM = dict(module="verif.uvm.cocotb_uvm", ci_env=_UVM_CI, **_ENGINE)
+_AES_ENC = dict(design="rtl.aes.pipeline:AESEncryptPipeline", module="verif.aes.cocotb_aes",
+                verilog_name="aes_encrypt_pipeline", params={"tag_width": 8})
+_AES_DEC = dict(design="rtl.aes.pipeline:AESDecryptPipeline", module="verif.aes.cocotb_aes",
+                verilog_name="aes_decrypt_pipeline", params={"tag_width": 8})
+_AES_WRONG = r"block \d+ \(cycle \d+\): got [0-9a-f]+, expected [0-9a-f]+"
 
 REGRESSION = [
     # AES pipelines: FIPS-197 vectors and random blocks with a new key every cycle.
-    SimJob("aes_encrypt", "rtl.aes.pipeline:AESEncryptPipeline", "verif.aes.cocotb_aes",
-           "aes_encrypt_pipeline", {"tag_width": 8},
-           env={"AES_DIRECTION": "encrypt", "AES_LATENCY": 10, "AES_TAG_WIDTH": 8}),
-    SimJob("aes_decrypt", "rtl.aes.pipeline:AESDecryptPipeline", "verif.aes.cocotb_aes",
-           "aes_decrypt_pipeline", {"tag_width": 8},
-           env={"AES_DIRECTION": "decrypt", "AES_LATENCY": 10, "AES_TAG_WIDTH": 8}),
+    SimJob("aes_encrypt", env={"AES_DIRECTION": "encrypt", "AES_LATENCY": pipeline_latency(1),
+                               "AES_TAG_WIDTH": 8, "AES_BLOCKS": 10_000}, **_AES_ENC),
+    SimJob("aes_decrypt", env={"AES_DIRECTION": "decrypt", "AES_LATENCY": pipeline_latency(1),
+                               "AES_TAG_WIDTH": 8, "AES_BLOCKS": 10_000}, **_AES_DEC),
+    # The FPGA style: block-RAM S-boxes, two registers per round (rtl/aes/sbox_rom.py).
+    SimJob("aes_encrypt_block_ram", env={"AES_DIRECTION": "encrypt", "AES_TAG_WIDTH": 8,
+                                         "AES_LATENCY": pipeline_latency(2), "AES_BLOCKS": 2_000},
+           **{**_AES_ENC, "params": {"tag_width": 8, "regs_per_round": 2, "sbox": "ebr"}}),
+    SimJob("aes_decrypt_block_ram", env={"AES_DIRECTION": "decrypt", "AES_TAG_WIDTH": 8,
+                                         "AES_LATENCY": pipeline_latency(2), "AES_BLOCKS": 2_000},
+           **{**_AES_DEC, "params": {"tag_width": 8, "regs_per_round": 2, "sbox": "ebr"}}),
+    # The AES checker can fail: one expected block corrupted, the run must fail on that block.
+    SimJob("aes_encrypt_checker_fails", tests="random_back_to_back", expect_error=_AES_WRONG,
+           env={"AES_DIRECTION": "encrypt", "AES_LATENCY": pipeline_latency(1), "AES_TAG_WIDTH": 8,
+                "AES_BLOCKS": 300, "CORRUPT_REFERENCE": 1}, **_AES_ENC),
+    SimJob("aes_decrypt_checker_fails", tests="random_back_to_back", expect_error=_AES_WRONG,
+           env={"AES_DIRECTION": "decrypt", "AES_LATENCY": pipeline_latency(1), "AES_TAG_WIDTH": 8,
+                "AES_BLOCKS": 300, "CORRUPT_REFERENCE": 1}, **_AES_DEC),
     # Engine, directed (each checks DRAM contents and responses against the golden model).
     SimJob("engine_modes", tests="encrypt_decrypt_|bypass_and_exclusion", **_DIRECTED),
     SimJob("engine_key_program", tests="key_program_statuses", **_DIRECTED),
@@ -73,10 +119,11 @@ REGRESSION = [
     # Wider datapaths (lanes 2 and 4 AES pipelines per direction): the same model-checked
     # random traffic, with and without backpressure.
     SimJob("engine_lanes2_random", tests="random_traffic|backpressure", params={"lanes": 2},
-           **_DIRECTED),
+           smoke=False, **_DIRECTED),
     SimJob("engine_lanes4_random", tests="random_traffic|backpressure", params={"lanes": 4},
-           **_DIRECTED),
-    SimJob("engine_scoreboard_selfcheck", tests="mirror_catches", **_DIRECTED),
+           smoke=False, **_DIRECTED),
+    SimJob("engine_scoreboard_selfcheck", tests="mirror_catches",
+           expect_error="DRAM writes to 0x[0-9a-f]+ differ from the model", **_DIRECTED),
     # pyuvm environment (verif/uvm): every request, DRAM line and command status checked
     # against the golden model by a cycle-ordered scoreboard; full-length knobs here, the
     # shortened variants run in tests/verif/test_uvm.py.
@@ -92,7 +139,10 @@ REGRESSION = [
     SimJob("uvm_sev_guest", tests="SevGuestTest", env={"UVM_N": 2}, **_UVM),
     SimJob("uvm_mktme_vms", tests="MktmeVmsTest", env={"UVM_N": 3}, **_UVM),
     SimJob("uvm_kat", tests="KatTest", **_UVM),
-    SimJob("uvm_expected_failure", tests="CorruptedPredictionTest", **_UVM),
+    SimJob("uvm_dram_protocol", tests="DramProtocolTest", **_UVM),
+    SimJob("uvm_expected_failure", tests="CorruptedPredictionTest",
+           expect_error="scoreboard errors, first: DRAM write 0x[0-9a-f]+ at cycle", **_UVM),
     SimJob("uvm_stress_backpressure_lanes4", tests="RandomMultiKeyBackpressureTest",
-           params={"lanes": 4}, env={"UVM_BURSTS": 4, "UVM_BURST_LEN": 50}, **_UVM),
+           params={"lanes": 4}, env={"UVM_BURSTS": 4, "UVM_BURST_LEN": 50}, smoke=False,
+           **_UVM),
 ]

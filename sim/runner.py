@@ -161,23 +161,35 @@ def simulation_params(sim, design, params=None):
     return merged
 
 
-def verilog_for(design, params=None, name=None):
-    """Return the path of the Verilog for (*design*, *params*), generating it if needed."""
+def verilog_for(design, params=None, name=None, *, src=False):
+    """Return the path of the Verilog for (*design*, *params*), generating it if needed.
+
+    ``src=True`` keeps the ``src`` attributes (Amaranth file:line) for code coverage.
+    """
     name = name or design.rpartition(":")[2].lower()
-    key = design_key(design, params)
+    key = design_key(design, params) + ("-src" if src else "")
     out_dir = BUILD_ROOT / "verilog-cache" / f"{name}-{key}"
     path = out_dir / f"{name}.v"
     out_dir.mkdir(parents=True, exist_ok=True)
     with FileLock(str(out_dir / ".lock")):
         if not path.exists():
             tmp = path.with_suffix(f".tmp{os.getpid()}")
-            tmp.write_text(to_verilog(elaborate(design, params), name))
+            tmp.write_text(to_verilog(elaborate(design, params), name, src=src))
             tmp.replace(path)
     return path
 
 
-def build(sim, verilog, toplevel, *, waves=False, extra_args=()):
-    """Build *verilog* for *sim* once per content hash; return the runner and build dir."""
+def build(sim, verilog, toplevel, *, waves=False, coverage=False, extra_args=(),
+          expect_build=None):
+    """Build *verilog* for *sim* once per content hash; return the runner and build dir.
+
+    ``coverage=True`` (Verilator only) builds with ``--coverage`` (line, branch and toggle
+    points); each run then writes ``coverage.dat`` into its own test directory. The flag is
+    part of the build key, so coverage and plain models live side by side.
+
+    ``expect_build`` (a build directory name) is for campaign workers: the model must already
+    be built under that name; a different key or a missing model raises instead of building.
+    """
     from cocotb_tools.runner import get_runner
 
     check_simulator(sim)
@@ -192,6 +204,13 @@ def build(sim, verilog, toplevel, *, waves=False, extra_args=()):
                                   "`make sim WAVES=1` (it installs it) or "
                                   "apt-get install -y liblz4-dev")
             build_args += ["--trace-fst", "--trace-structs"]
+        if coverage:
+            # Line (with branch points) and toggle. Not plain --coverage: its expression
+            # coverage aborts on the engine's memory writes (Verilator 5.048 internal error
+            # "AstNode is not of expected type ... ARRAYSEL").
+            build_args += ["--coverage-line", "--coverage-toggle"]
+    elif coverage:
+        raise ValueError("code coverage needs Verilator (SIM=verilator)")
     if sim == "icarus":
         # A fresh patched copy each time (cheap): the build key below hashes what is compiled.
         patched = Path(verilog).with_suffix(".icarus.v")
@@ -209,6 +228,10 @@ def build(sim, verilog, toplevel, *, waves=False, extra_args=()):
         _public_ports_only(runner, toplevel, build_dir.parent / f"{build_dir.name}.vlt")
     stamp = build_dir / ".built"
     log = build_dir.parent / f"{build_dir.name}.build.log"
+    if expect_build is not None and (expect_build != build_dir.name or not stamp.exists()):
+        raise RuntimeError(f"model {expect_build} is not built here (this worker would build "
+                           f"{build_dir.name}): campaign workers need the campaign's build/ "
+                           "directory (MEMCRYPT_BUILD_DIR) and the same checkout")
     with FileLock(str(build_dir) + ".lock"):
         cached = stamp.exists()
         if cached:
@@ -261,7 +284,8 @@ def _seed(seed):
 
 
 def run(design, test_module, *, sim="icarus", params=None, name=None, testcase=None,
-        test_filter=None, seed=None, waves=None, extra_env=None, test_dir=None, check=True):
+        test_filter=None, seed=None, waves=None, extra_env=None, test_dir=None, check=True,
+        coverage=False, expect_build=None):
     """Elaborate, build and run one cocotb test module against one design.
 
     Parameters
@@ -288,13 +312,19 @@ def run(design, test_module, *, sim="icarus", params=None, name=None, testcase=N
         Environment for the test (how tests receive knobs).
     check : bool
         Raise :class:`SimulationFailed` when any test failed (default).
+    coverage : bool
+        Verilator code coverage: the model is built with ``--coverage`` and the run leaves
+        ``coverage.dat`` in its test directory.
+    expect_build : str, optional
+        Fail instead of building unless this model is already built (see :func:`build`).
     """
     if waves is None:
         waves = os.environ.get("WAVES", "0") not in ("", "0")
     seed = _seed(seed)
-    verilog = verilog_for(design, simulation_params(sim, design, params), name)
+    verilog = verilog_for(design, simulation_params(sim, design, params), name, src=coverage)
     toplevel = verilog.stem
-    runner, build_dir = build(sim, verilog, toplevel, waves=waves)
+    runner, build_dir = build(sim, verilog, toplevel, waves=waves, coverage=coverage,
+                              expect_build=expect_build)
     if test_dir is None:
         test_dir = (BUILD_ROOT / "runs" / sim /
                     f"{toplevel}.{test_module.rpartition('.')[2]}.{seed}.{uuid.uuid4().hex[:8]}")

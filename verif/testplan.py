@@ -3,12 +3,12 @@
 Usage::
 
     python -m verif.testplan JUNIT.xml [JUNIT.xml ...] [--plan verif/testplan.yaml]
-        [--coverage merged.xml]
+        [--coverage fcov.json]
 
 Reads the JUnit files ``python -m sim.regress`` writes (test case names ``<job>.seed<N>``),
 and prints, per testpoint, how many of its tests' runs passed, with a status: PASS (every
 listed test ran and passed), FAIL (a run failed), PARTIAL (some listed tests never ran) or
-NOT RUN. With ``--coverage`` (a merged cocotb-coverage XML, see :mod:`verif.coverage`) each
+NOT RUN. With ``--coverage`` (merged functional coverage, see :mod:`verif.coverage`) each
 testpoint also shows its covergroups' coverage. Exit status 1 if a testpoint failed.
 """
 
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-__all__ = ["load_plan", "load_results", "join", "main", "PLAN"]
+__all__ = ["load_plan", "coverpoints", "zero_bins", "load_results", "join", "main", "PLAN"]
 
 PLAN = Path(__file__).with_name("testplan.yaml")
 
@@ -30,6 +30,45 @@ PLAN = Path(__file__).with_name("testplan.yaml")
 def load_plan(path=PLAN):
     """The plan as a dict (``testpoints``, ``covergroups``)."""
     return yaml.safe_load(Path(path).read_text())
+
+
+def coverpoints(plan=None):
+    """``{"group.point": spec}`` of every coverpoint and cross the plan declares.
+
+    A coverpoint's spec has ``bins``; a cross's has ``items`` (names within its group) and
+    optionally ``ignore`` (bin tuples). Raises ``ValueError`` on a malformed entry.
+    """
+    plan = load_plan() if plan is None else plan
+    out = {}
+    for group in plan.get("covergroups", []):
+        for point in group.get("coverpoints", []):
+            name = f"{group['name']}.{point['name']}"
+            if ("bins" in point) == ("items" in point):
+                raise ValueError(f"testplan: {name} needs either bins or items")
+            out[name] = point
+    return out
+
+
+def zero_bins(plan=None, groups=None):
+    """Every bin the plan declares (of *groups*, default all) with no hit, in the form runs
+    export (``{item: {label: 0}}``; a cross's label joins its items' bins with ``" x "``)."""
+    import itertools
+
+    plan = load_plan() if plan is None else plan
+    points = coverpoints(plan)
+    out = {}
+    for name, spec in points.items():
+        group = name.rpartition(".")[0]
+        if groups is not None and group not in groups:
+            continue
+        if "bins" in spec:
+            out[name] = {str(b): 0 for b in spec["bins"]}
+            continue
+        ignore = {tuple(map(str, i)) for i in spec.get("ignore", [])}
+        axes = [[str(b) for b in points[f"{group}.{item}"]["bins"]] for item in spec["items"]]
+        out[name] = {" x ".join(combo): 0 for combo in itertools.product(*axes)
+                     if combo not in ignore}
+    return out
 
 
 def load_results(paths):
@@ -64,8 +103,8 @@ def join(plan, results, coverage=None):
 
 
 def _coverage(path):
-    from .coverage import report
-    return {name: pct for name, _, _, pct in report(path)}
+    from .coverage import groups, load, load_exclusions
+    return {name: g["percent"] for name, g in groups(load(path), load_exclusions()).items()}
 
 
 def main(argv=None):

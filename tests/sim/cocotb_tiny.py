@@ -1,5 +1,6 @@
 """cocotb tests for the runner's own tests (not collected by pytest)."""
 
+import json
 import os
 
 import cocotb
@@ -36,3 +37,15 @@ async def deliberately_fails(dut):
     start_clock(dut)
     await RisingEdge(dut.clk)
     raise AssertionError("deliberate failure")
+
+
+@cocotb.test(skip=os.environ.get("TINY_FCOV") != "1")
+async def exports_functional_coverage(dut):
+    """Writes an ``fcov.json`` whose bins depend on the seed (for the closure-loop tests):
+    ``tiny.seed.parity`` is closed by one even and one odd seed."""
+    start_clock(dut)
+    await RisingEdge(dut.clk)
+    seed = int(os.environ["COCOTB_RANDOM_SEED"])  # the run seed (RANDOM_SEED is per test)
+    with open("fcov.json", "w") as f:
+        json.dump({"tiny.seed.parity": {"even": int(seed % 2 == 0), "odd": int(seed % 2 == 1)}},
+                  f)

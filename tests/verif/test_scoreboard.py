@@ -103,3 +103,106 @@ def test_missing_dram_write_fails():
     sb._on_rsp(_txn(9, tag=1, data=0, error=0))
     with pytest.raises(AssertionError, match="never seen"):
         sb.check_phase()
+
+
+# -- DRAM reads, entropy draws, err_dram_rsp_tag -----------------------------------------------
+
+class _Flag:
+    def __init__(self, value):
+        self.value = value
+
+
+class _Entropy:
+    def __init__(self, words=(), cycles=()):
+        self.consumed, self.consumed_cycles = list(words), list(cycles)
+
+
+@pytest.fixture(autouse=True)
+def _clean_fake_tb():
+    for name in ("entropy", "err_dram_rsp_tag", "expect_err_dram_rsp_tag"):
+        if name in vars(_FakeTB):
+            delattr(_FakeTB, name)
+    yield
+    for name in ("entropy", "err_dram_rsp_tag", "expect_err_dram_rsp_tag"):
+        if name in vars(_FakeTB):
+            delattr(_FakeTB, name)
+
+
+def _tb_class_attrs(**attrs):
+    for name, value in attrs.items():
+        setattr(_FakeTB, name, value)
+
+
+def test_predicted_dram_read_passes():
+    sb = _scoreboard()
+    sb._on_req(_txn(6, addr=0x40, write=0, asid=0, tag=1, data=0))  # TME off: plaintext read
+    sb._on_dram(_txn(8, addr=0x40, write=0, tag=0, data=0))
+    sb._on_rsp(_txn(12, tag=1, data=0, error=0))
+    sb.check_phase()
+    assert sb.checked["dram_reads"] == 1
+
+
+def test_errored_request_reaching_dram_fails():
+    sb = _scoreboard()
+    sb._on_req(_txn(6, addr=0x41, write=0, asid=0, tag=1, data=0))  # BAD_ADDRESS: no DRAM
+    sb._on_dram(_txn(8, addr=0x40, write=0, tag=0, data=0))
+    assert sb.errors and "unpredicted DRAM read of 0x40" in sb.errors[0]
+
+
+def test_predicted_dram_read_never_seen_fails():
+    sb = _scoreboard()
+    sb._on_req(_txn(6, addr=0x40, write=0, asid=0, tag=1, data=0))
+    sb._on_rsp(_txn(12, tag=1, data=0, error=0))
+    with pytest.raises(AssertionError, match="DRAM reads never seen"):
+        sb.check_phase()
+
+
+def _tme_on(sb, cycle=5):
+    sb._on_cmd(CommandEvent("cfg", {"addr": 0, "write": 1, "data": TME},
+                            {"status": 0, "data": TME}, cycle))
+    sb.flush()
+
+
+def test_entropy_draw_matches():
+    _tb_class_attrs(entropy=_Entropy([EntropySource(seed=SEED).word(0)], [4]))
+    sb = _scoreboard()
+    _tme_on(sb)
+    assert not sb.errors and sb.checked["entropy"] == 1
+
+
+def test_entropy_draw_missing_fails():
+    _tb_class_attrs(entropy=_Entropy())
+    sb = _scoreboard()
+    _tme_on(sb)
+    assert sb.errors and "the RTL drew 0 words, the model 1" in sb.errors[0]
+
+
+def test_entropy_wrong_word_fails():
+    _tb_class_attrs(entropy=_Entropy([EntropySource(seed=SEED).word(1)], [4]))
+    sb = _scoreboard()
+    _tme_on(sb)
+    assert sb.errors and "other words" in sb.errors[0]
+
+
+def test_extra_entropy_draw_fails_at_the_end():
+    words = [EntropySource(seed=SEED).word(i) for i in range(2)]
+    _tb_class_attrs(entropy=_Entropy(words, [4, 9]))
+    sb = _scoreboard()
+    _tme_on(sb)
+    assert not sb.errors  # the second word was drawn after the command's response
+    with pytest.raises(AssertionError, match="the RTL drew 2 words, the model 1"):
+        sb.check_phase()
+
+
+@pytest.mark.parametrize("flag,expected,ok", [(0, False, True), (1, True, True),
+                                              (1, False, False), (0, True, False)])
+def test_err_dram_rsp_tag_checked(flag, expected, ok):
+    _tb_class_attrs(err_dram_rsp_tag=_Flag(flag), expect_err_dram_rsp_tag=expected)
+    sb = _scoreboard()
+    sb._on_req(_txn(6, addr=0x41, write=0, asid=0, tag=1, data=0))
+    sb._on_rsp(_txn(9, tag=1, data=0, error=1))
+    if ok:
+        sb.check_phase()
+    else:
+        with pytest.raises(AssertionError, match=f"err_dram_rsp_tag is {flag}"):
+            sb.check_phase()

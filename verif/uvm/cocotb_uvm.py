@@ -4,8 +4,9 @@ Each test builds :class:`~verif.uvm.env.EngineEnv` over an :class:`~verif.engine
 and starts one virtual sequence (:mod:`verif.uvm.sequences`, :mod:`verif.uvm.platform`) with
 an ``rng`` seeded from cocotb's per-test random seed, so (test, seed, simulator) reproduces
 the run. Each test writes into the run directory: ``trace_<Test>.jsonl`` (every transaction
-the scoreboard saw, in order, with cycle stamps), ``coverage.xml``/``coverage.yml`` (the run's
-functional coverage) and ``stats.json`` (checked transactions, for the regression report).
+the scoreboard saw, in order, with cycle stamps), ``fcov.json`` (the run's functional coverage,
+sampled from the DUT's ports; merged by :mod:`verif.coverage`) and ``stats.json`` (checked
+transactions, for the regression report).
 
 Knobs (environment): ``UVM_N`` scales every sequence's length (default 1.0); ``UVM_BURSTS``
 and ``UVM_BURST_LEN`` the random multi-key test (4 x 40); ``UVM_CONFIGURE=0`` runs the
@@ -25,6 +26,7 @@ import time
 
 import cocotb
 import pyuvm
+from cocotb.triggers import ClockCycles
 from pyuvm import ConfigDB, uvm_test
 
 from verif.bfm.burst import PAUSE_PORTS
@@ -97,7 +99,6 @@ class BaseTest(uvm_test):
         ConfigDB().set(None, "*", "CORRUPT", self.corrupt)
         ConfigDB().set(None, "*", "TRACE", f"trace_{name}.jsonl")
         self.env = EngineEnv("env", self)
-        self.stalls = {}
 
     def sequence(self, rng):
         """The virtual sequence to run."""
@@ -112,7 +113,7 @@ class BaseTest(uvm_test):
             if isinstance(tb, BurstTB) and port in PAUSE_PORTS:
                 tb.transport.set_pause(port, self.backpressure)  # the harness's LFSRs
                 continue
-            bfm.set_pause_generator(coverage.counting_pause(gen, port, self.stalls))
+            bfm.set_pause_generator(gen)
 
     async def run_phase(self):
         self.raise_objection()
@@ -130,10 +131,6 @@ class BaseTest(uvm_test):
         self.drop_objection()
 
     def report_phase(self):
-        if isinstance(self.tb, BurstTB):  # stall cycles counted by the harness
-            self.stalls.update({p: n for p, n in self.tb.transport.stall_counts().items() if n})
-        for port in self.stalls:
-            coverage.sample_backpressure(port)
         sb = self.env.sb
         try:
             coverage.export()
@@ -242,6 +239,31 @@ class KatTest(BaseTest):
 
     def sequence(self, rng):
         return KatVseq("kat", rng)
+
+
+@pyuvm.test()
+class DramProtocolTest(BaseTest):
+    """DRAM responses with tags the engine never sent, between model-checked traffic: the
+    engine drops them, raises the sticky ``err_dram_rsp_tag`` (checked by the scoreboard) and
+    answers everything else exactly as the model says."""
+
+    def sequence(self, rng):
+        tb = self.tb
+
+        class Stray(TrafficVseq):
+            async def body(inner):
+                await inner.cfg(0, tme_value(6))
+                await inner.kp(1, 0, rng.getrandbits(128), rng.getrandbits(128))
+                inner.knobs["keyids"] = [0, 1]
+                await super().body()
+                await tb.drain()
+                width = len(tb.dut.dram_rsp_tag)
+                for tag in (0, rng.randrange(1 << width), (1 << width) - 1):
+                    tb.dram.inject_response(tag, rng.getrandbits(512))
+                await ClockCycles(tb.dut.clk, 8)
+                tb.expect_err_dram_rsp_tag = True
+                await super().body()
+        return Stray("stray", rng, n=_n(12))
 
 
 @pyuvm.test(expect_fail=True)

@@ -1,174 +1,369 @@
-"""Functional coverage of the engine (DESIGN §8), sampled by a ``uvm_subscriber``.
+"""Functional coverage of the engine, sampled from what happened on the DUT's ports (DESIGN §8).
 
-Covergroups (cocotb-coverage, names under ``mee.``):
+Every covergroup, coverpoint, cross and bin is declared in ``verif/testplan.yaml`` (the one
+place a bin is named); this module gives each coverpoint its sampling function (``XF``) and
+builds the cocotb-coverage objects from the plan. Nothing here reads the scoreboard's
+predictions: :class:`CoverageCollector` subscribes to the monitors' analysis ports (requests
+accepted, responses, DRAM requests, command/response pairs) and keeps a small shadow of the
+state those handshakes established (configuration values the DUT answered with, slot states
+after successful commands, requests in flight). :class:`PortSampler` watches the ports
+themselves for stalls, the reset input and the sticky ``err_dram_rsp_tag`` output.
 
-- ``mee.req``: read/write x plaintext/encrypted/error, error code x read/write, Intel KeyID
-  class (KeyID 0, programmed key, NO_ENCRYPT, EMPTY slot, TME off), back-to-back same-line
-  hazards (RAW, WAW, WAR, RAR with the earlier request still in flight);
-- ``mee.mode``: mode x C-bit x ASID class (host, guest, out of range);
-- ``mee.kp``: key-program command x status (impossible pairs ignored);
-- ``mee.cfg``: configuration register x write status (impossible pairs ignored);
-- ``mee.inflight``: command kind x requests in flight when it took effect (key change in
-  flight);
-- ``mee.bp``: ports that actually stalled (pause generator returned 1 at least once);
-- ``mee.reset``: reset while idle / with requests in flight;
-- ``mee.platform``: platform events (SEV firmware commands that succeeded on the RTL, TME-MK
-  alias access).
-
-The collector exports ``coverage.xml`` and ``coverage.yml`` into the run directory at the end
-of every test (the database is process-global, so these files hold the whole run);
-:mod:`verif.coverage` merges them across runs.
+Each run exports ``fcov.json`` (every bin and its hit count, see :func:`export`), which
+:mod:`verif.coverage` merges by summing.
 """
 
 from __future__ import annotations
 
+import collections
+import json
+
+import cocotb
+from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 from cocotb_coverage.coverage import CoverCross, CoverPoint, coverage_db
-from pyuvm import uvm_subscriber
+from pyuvm import ConfigDB, uvm_component, uvm_subscriber
 
-__all__ = ["CoverageCollector", "counting_pause", "sample_backpressure", "sample_reset",
-           "sample_platform", "export", "summary", "PORTS", "PLATFORM_EVENTS"]
+from golden_model.config import (
+    EXCLUDE_ENABLE,
+    SYSCFG_MEM_ENCRYPTION_MOD_EN,
+    TME_ACTIVATE_BYPASS,
+    TME_ACTIVATE_ENABLE,
+    ConfigReg,
+    keyid_bits_field,
+)
+from golden_model.engine import EngineParams, ErrorCode
+from golden_model.keytable import Command, KeyProgramStatus
+from verif.testplan import coverpoints
 
-PORTS = ["up_req", "up_rsp", "dram_req", "dram_rsp", "kp_rsp", "cfg_rsp"]
-PLATFORM_EVENTS = ["sev_init", "sev_launch_start", "sev_activate", "sev_launch_update_data",
-                   "sev_launch_measure", "sev_launch_secret", "sev_launch_finish",
-                   "sev_guest_traffic", "mktme_vm_traffic", "mktme_alias"]
-_KP_IGNORE = ([("bad", s) for s in (0, 2, 3, 4, 5)] + [(c, 1) for c in (0, 1, 2, 3)]
-              + [(c, 2) for c in (0, 2, 3)])
-_CFG_IGNORE = ([("bad", s) for s in (0, 1, 3)] + [(r, 1) for r in (3, 4, 6)]
-               + [(r, 3) for r in range(1, 7)])
+__all__ = ["XF", "PORTS", "CoverageCollector", "PortSampler", "sample", "sample_platform",
+           "export", "summary", "bins"]
 
-
-def _enc(p):
-    return "error" if p.error else ("encrypted" if p.encrypted else "plain")
-
-
-def _keyid_class(p):
-    if p.mode != 0:
-        return None
-    if not p.tme:
-        return "tme_off"
-    if p.keyid == 0:
-        return "keyid0"
-    return {0: "empty", 1: "key", 2: "no_encrypt"}.get(p.slot_state)
+#: Ports watched for stalls (valid high, ready low): the DUT's and the testbench's side.
+PORTS = ("up_req", "up_rsp", "dram_req", "dram_rsp", "kp_req", "kp_rsp", "cfg_req", "cfg_rsp")
+_PARAMS = EngineParams()
+_HOST_SLOT = _PARAMS.slots - 1
 
 
-def _hazard(p):
-    if p.same_line_prev is None:
-        return None
-    return ("W" if p.write else "R") + "A" + p.same_line_prev  # e.g. "RAW": read after write
+# -- sampling functions, one per coverpoint of the plan ---------------------------------------
+# Each takes the sample dict the collector builds; None means "no bin" (not sampled).
+
+def _rw(s):
+    return "W" if s["write"] else "R"
 
 
-def _asid_class(p):
-    return "host" if p.asid == 0 else ("guest" if p.asid < 63 else "bad")
+XF = {
+    "mee.kp.command": lambda s: (Command(s["command"]).name if s["command"] <= 3
+                                 else "BAD_CMD"),
+    "mee.kp.status": lambda s: KeyProgramStatus(s["status"]).name,
+    "mee.cfg.reg": lambda s: ConfigReg(s["reg"]).name if s["reg"] <= 6 else "BAD_REG",
+    "mee.cfg.status": lambda s: ("OK", "LOCKED", "INVALID", "ENTROPY_ERROR")[s["status"]],
+    "mee.keyid.class": lambda s: s.get("keyid_class"),
+    "mee.keyid.rw": _rw,
+    "mee.amd.c_bit": lambda s: s.get("c_bit"),
+    "mee.amd.asid": lambda s: s.get("asid_class"),
+    "mee.amd.tsme": lambda s: s.get("tsme"),
+    "mee.mode.mode": lambda s: s.get("mode"),
+    "mee.mode.rw": _rw,
+    "mee.excl.range": lambda s: s.get("excl"),
+    "mee.hazard.kind": lambda s: s.get("hazard"),
+    "mee.hazard.distance": lambda s: s.get("distance"),
+    "mee.keychange.command": lambda s: Command(s["command"]).name,
+    "mee.bp.port": lambda s: s["port"],
+    "mee.reset.traffic": lambda s: "busy" if s["in_flight"] else "idle",
+    "mee.err.cause": lambda s: ErrorCode(s["error"]).name if s["error"] else None,
+    "mee.err.rw": _rw,
+    "mee.dram_protocol.flag": lambda s: "err_dram_rsp_tag",
+    "mee.platform.event": lambda s: s["event"],
+}
 
 
-@CoverPoint("mee.req.rw", xf=lambda p: "W" if p.write else "R", bins=["R", "W"])
-@CoverPoint("mee.req.enc", xf=_enc, bins=["plain", "encrypted", "error"])
-@CoverPoint("mee.req.error", xf=lambda p: p.error, bins=[0, 1, 2, 3])
-@CoverPoint("mee.req.keyid_class", xf=_keyid_class,
-            bins=["tme_off", "keyid0", "key", "no_encrypt", "empty"])
-@CoverPoint("mee.req.same_line", xf=_hazard, bins=["RAW", "WAW", "WAR", "RAR"])
-@CoverPoint("mee.mode.mode", xf=lambda p: p.mode, bins=[0, 1])
-@CoverPoint("mee.mode.c_bit", xf=lambda p: p.c_bit, bins=[0, 1])
-@CoverPoint("mee.mode.asid", xf=_asid_class, bins=["host", "guest", "bad"])
-@CoverCross("mee.req.rw_x_enc", items=["mee.req.rw", "mee.req.enc"])
-@CoverCross("mee.req.rw_x_error", items=["mee.req.rw", "mee.req.error"])
-@CoverCross("mee.mode.mode_x_cbit_x_asid", items=["mee.mode.mode", "mee.mode.c_bit",
-                                                  "mee.mode.asid"])
-def sample_request(p):
-    """Sample one :class:`~verif.uvm.env.Prediction`."""
+def _nothing(s):
+    """The sampled function itself does nothing: the decorators sample."""
 
 
-def _kp_cmd(c):
-    return c if c <= 3 else "bad"
+def _build():
+    """Build the cocotb-coverage sampling functions from the plan (one per covergroup)."""
+    groups = collections.defaultdict(list)
+    for name, spec in coverpoints().items():
+        group = name.rpartition(".")[0]
+        groups[group].append((name, spec))
+    samplers = {}
+    for group, items in groups.items():
+        # cocotb-coverage samples an item and then calls the function it decorates, and a cross
+        # reads its items' hits of the current call: so every coverpoint is called before the
+        # crosses (and must exist before a cross is built).
+        points = sorted(items, key=lambda i: "items" in i[1])
+        calls = []
+        for name, spec in points:
+            if "items" in spec:
+                ign = [tuple(i) for i in spec.get("ignore", [])]
+                calls.append(CoverCross(name, items=[f"{group}.{i}" for i in spec["items"]],
+                                        ign_bins=ign)(_nothing))
+            else:
+                if name not in XF:
+                    raise KeyError(f"testplan coverpoint {name} has no sampling function")
+                calls.append(CoverPoint(name, xf=XF[name], bins=list(spec["bins"]))(_nothing))
+        samplers[group] = calls
+    missing = set(XF) - set(coverpoints())
+    if missing:
+        raise KeyError(f"sampling functions for coverpoints not in the testplan: {missing}")
+    return samplers
 
 
-def _inflight(n):
-    return "0" if n == 0 else ("1-3" if n <= 3 else "4+")
+_SAMPLERS = _build()
 
 
-@CoverPoint("mee.kp.command", xf=lambda ev, got, n: _kp_cmd(ev.args["command"]),
-            bins=[0, 1, 2, 3, "bad"])
-@CoverPoint("mee.kp.status", xf=lambda ev, got, n: got, bins=[0, 1, 2, 3, 4, 5])
-@CoverCross("mee.kp.command_x_status", items=["mee.kp.command", "mee.kp.status"],
-            ign_bins=_KP_IGNORE)
-def sample_kp(ev, got, n):
-    """Sample one key-program command and its status."""
+def sample(group, **values):
+    """Sample covergroup *group* (``"mee.kp"``) with the named values."""
+    for call in _SAMPLERS[group]:
+        call(values)
 
 
-@CoverPoint("mee.cfg.reg", xf=lambda ev, got, n: ev.args["addr"] if ev.args["addr"] <= 6
-            else "bad", bins=[0, 1, 2, 3, 4, 5, 6, "bad"])
-@CoverPoint("mee.cfg.status", xf=lambda ev, got, n: got[0], bins=[0, 1, 2, 3])
-@CoverCross("mee.cfg.reg_x_status", items=["mee.cfg.reg", "mee.cfg.status"],
-            ign_bins=_CFG_IGNORE)
-def sample_cfg_write(ev, got, n):
-    """Sample one configuration write and its status."""
-
-
-@CoverPoint("mee.inflight.kind", xf=lambda kind, n: kind, bins=["kp", "cfg"])
-@CoverPoint("mee.inflight.requests", xf=lambda kind, n: _inflight(n), bins=["0", "1-3", "4+"])
-@CoverCross("mee.inflight.kind_x_requests", items=["mee.inflight.kind", "mee.inflight.requests"])
-def sample_inflight(kind, n):
-    """Sample a command that took effect with *n* requests in flight."""
-
-
-@CoverPoint("mee.bp.port", xf=lambda port: port, bins=PORTS)
-def sample_backpressure(port):
-    """Sample a port that stalled at least once."""
-
-
-@CoverPoint("mee.reset.in_flight", xf=lambda n: "busy" if n else "idle", bins=["idle", "busy"])
-def sample_reset(n):
-    """Sample a reset with *n* requests in flight."""
-
-
-@CoverPoint("mee.platform.event", xf=lambda e: e, bins=PLATFORM_EVENTS)
 def sample_platform(event):
-    """Sample a platform-scenario event."""
+    """A platform-scenario step that succeeded on the RTL (SEV firmware, TME-MK)."""
+    sample("mee.platform", event=event)
 
 
-def counting_pause(generator, port, counts):
-    """Wrap a pause generator: count the cycles it paused in ``counts[port]``."""
-    for value in generator:
-        if value:
-            counts[port] = counts.get(port, 0) + 1
-        yield value
+def export(path="fcov.json"):
+    """Write every bin of the run and its hits (``{item: {bin: hits}}``), for merging."""
+    with open(path, "w") as f:
+        json.dump(bins(), f, indent=0, sort_keys=True)
 
 
-def export(prefix="coverage"):
-    """Write ``<prefix>.xml`` and ``<prefix>.yml`` (the whole coverage database)."""
-    coverage_db.export_to_xml(f"{prefix}.xml")
-    coverage_db.export_to_yaml(f"{prefix}.yml")
-
-
-def summary():
-    """``{covergroup: (covered, size, percent)}`` for the top-level groups under ``mee``."""
+def bins():
+    """``{coverpoint or cross: {bin label: hits}}`` of this process's database."""
     out = {}
-    for name in sorted(coverage_db):
-        if name.count(".") == 1 and name.startswith("mee."):
-            item = coverage_db[name]
-            out[name] = (item.coverage, item.size, round(item.cover_percentage, 1))
+    for name in coverpoints():
+        item = coverage_db[name]
+        out[name] = {" x ".join(map(str, b)) if isinstance(b, tuple) else str(b): int(h)
+                     for b, h in item.detailed_coverage.items()}
     return out
 
 
-class CoverageCollector(uvm_subscriber):
-    """Samples the covergroups from the scoreboard's predictions and command events."""
+def summary():
+    """``{covergroup: (covered, size, percent)}`` of this process's database."""
+    out = {}
+    for group in sorted(_SAMPLERS):
+        item = coverage_db[group]
+        out[group] = (item.coverage, item.size, round(item.cover_percentage, 1))
+    return out
 
-    def build_phase(self):
-        from .env import _Sub
 
-        self.cmd_sub = _Sub("cmd_sub", self, self._on_cmd)
-        self.samples = 0
+# -- the collector --------------------------------------------------------------------------
+
+
+class _Sub(uvm_subscriber):
+    def __init__(self, name, parent, fn):
+        super().__init__(name, parent)
+        self._fn = fn
 
     def write(self, tt):
-        sample_request(tt)
+        self._fn(tt)
+
+
+class CoverageCollector(uvm_component):
+    """Samples every covergroup from monitor transactions (``*_sub.analysis_export``).
+
+    Connect ``req_sub`` to the upstream request monitor, ``rsp_sub`` to the response
+    monitor, ``cmd_sub`` to both command monitors (:class:`~verif.uvm.env.CommandEvent`).
+    State changes of commands take effect for requests accepted after the command's response
+    cycle (architecture §4: a request in the same cycle sees the old state).
+    """
+
+    def build_phase(self):
+        self.req_sub = _Sub("req_sub", self, self._on_req)
+        self.rsp_sub = _Sub("rsp_sub", self, self._on_rsp)
+        self.cmd_sub = _Sub("cmd_sub", self, self._on_cmd)
+        self.samples = 0
+        self.clear()
+
+    def clear(self):
+        """Forget the shadow state (reset: registers 0, slots empty, nothing in flight)."""
+        self.regs = collections.defaultdict(int)
+        self.slots = {}  # slot -> "KEY" / "NO_ENCRYPT" (absent: EMPTY)
+        self.in_flight = {}  # tag -> (line, write, slot, index)
+        self.recent = collections.deque(maxlen=4)  # (line, write, tag) of the last requests
+        self._pending_cmds = []
+        self._index = 0
+
+    # -- shadow state -------------------------------------------------------------------
+
+    def _apply_cmds(self, before):
+        keep = []
+        for ev in self._pending_cmds:
+            if ev.cycle >= before:
+                keep.append(ev)
+            elif ev.kind == "cfg" and ev.result["status"] == 0 and ev.args["write"]:
+                self.regs[ev.args["addr"]] = ev.result["data"]
+            elif ev.kind == "kp" and ev.result["status"] == 0:
+                slot, cmd = ev.args["keyid"], ev.args["command"]
+                if cmd == Command.CLEAR_KEY:
+                    self.slots.pop(slot, None)
+                else:
+                    self.slots[slot] = "NO_ENCRYPT" if cmd == Command.NO_ENCRYPT else "KEY"
+        self._pending_cmds = keep
+
+    def _decode(self, addr, asid):
+        """``(sample values, DRAM line, key slot addressed or None)`` of a request under the
+        shadow state."""
+        r = self.regs
+        amd = r[ConfigReg.MODE] & 1
+        values = {"mode": "AMD" if amd else "INTEL"}
+        slot = None
+        if amd:
+            c_bit = (addr >> _PARAMS.c_bit_pos) & 1
+            line = addr & ((1 << _PARAMS.c_bit_pos) - 1) & ~0x3F
+            if r[ConfigReg.SYSCFG] & SYSCFG_MEM_ENCRYPTION_MOD_EN:
+                tsme = r[ConfigReg.TSME] & 1
+                values.update(c_bit=c_bit, tsme=tsme, asid_class="host" if asid == 0 else
+                              ("guest" if asid < _HOST_SLOT else "out_of_range"))
+                slot = (asid if asid and c_bit else _HOST_SLOT) if (c_bit or tsme) else None
+            return values, line, slot
+        tme = r[ConfigReg.TME_ACTIVATE]
+        k = keyid_bits_field(tme) if tme & TME_ACTIVATE_ENABLE else 0
+        shift = _PARAMS.pa_width - k
+        keyid = addr >> shift if addr < 1 << _PARAMS.pa_width else None
+        line = addr & ((1 << shift) - 1) & ~0x3F
+        if not tme & TME_ACTIVATE_ENABLE or keyid is None:
+            return values, line, None
+        state = self.slots.get(keyid, "EMPTY") if keyid else None
+        if keyid == 0:
+            cls = "keyid0"
+        elif keyid >= _PARAMS.slots:
+            cls = "out_of_range"
+        elif state == "NO_ENCRYPT":
+            cls = "no_encrypt"
+        elif state == "EMPTY":
+            cls = "cleared"
+        elif keyid == (1 << k) - 1:
+            cls = "max"
+        elif keyid == 1:
+            cls = "keyid1"
+        else:
+            cls = None
+        values["keyid_class"] = cls
+        if state not in ("KEY", "NO_ENCRYPT") and not tme & TME_ACTIVATE_BYPASS:
+            xmask = r[ConfigReg.EXCLUDE_MASK]
+            if xmask & EXCLUDE_ENABLE:
+                mask = xmask & ~0xFFF
+                hit = line & mask == r[ConfigReg.EXCLUDE_BASE] & mask
+                values["excl"] = "hit" if hit else "miss"
+        # Requests "to a slot": by their KeyID (a later command on that KeyID changes them).
+        slot = keyid or None
+        return values, line, slot
+
+    # -- monitor transactions -----------------------------------------------------------
+
+    def _on_cmd(self, ev):
+        a, r = ev.args, ev.result
+        if ev.kind == "kp":
+            sample("mee.kp", command=a["command"], status=r["status"])
+            if r["status"] == 0:
+                same_slot = [t for t, (_, _, slot, _) in self.in_flight.items()
+                             if slot == a["keyid"]]
+                if same_slot:
+                    sample("mee.keychange", command=a["command"])
+        elif a["write"]:
+            sample("mee.cfg", reg=a["addr"], status=r["status"])
+        self._pending_cmds.append(ev)
         self.samples += 1
 
-    def _on_cmd(self, item):
-        ev, got, n = item
-        if ev.kind == "kp":
-            sample_kp(ev, got, n)
-        elif ev.args["write"]:
-            sample_cfg_write(ev, got, n)
-        if ev.kind == "kp" or ev.args["write"]:
-            sample_inflight(ev.kind, n)
+    def _on_req(self, txn):
+        self._apply_cmds(txn.cycle)
+        values, line, slot = self._decode(txn.addr, txn.asid)
+        write = bool(txn.write)
+        sample("mee.mode", write=write, **values)
+        if "keyid_class" in values:
+            sample("mee.keyid", write=write, **values)
+        if "asid_class" in values:
+            sample("mee.amd", write=write, **values)
+        if "excl" in values:
+            sample("mee.excl", **values)
+        # Same-line pairs: the most recent earlier request to this line, still in flight.
+        for distance, (other_line, other_write, tag) in enumerate(reversed(self.recent)):
+            if other_line == line and tag in self.in_flight:
+                kind = ("W" if write else "R") + "A" + ("W" if other_write else "R")
+                if kind != "RAR":
+                    sample("mee.hazard", hazard=kind, distance=distance)
+                break
+        self.recent.append((line, write, txn.tag))
+        self.in_flight[txn.tag] = (line, write, slot, self._index)
+        self._index += 1
+        self.samples += 1
+
+    def _on_rsp(self, txn):
+        entry = self.in_flight.pop(txn.tag, None)
+        if entry is not None and txn.error:
+            sample("mee.err", error=txn.error, write=entry[1])
+
+    def on_reset(self):
+        """The reset input rose: sample the traffic it cut; the shadow state is cleared
+        when reset is released (late transfer reports of the last cycle come in between)."""
+        sample("mee.reset", in_flight=len(self.in_flight))
+
+
+def _high(handle):
+    """A one-bit signal is 1 (X/Z count as 0: before the first drive, in reset)."""
+    try:
+        return int(handle.value) == 1
+    except ValueError:
+        return False
+
+
+class PortSampler(uvm_component):
+    """Watches the DUT's ports: stalls per port, the reset input, ``err_dram_rsp_tag``.
+
+    A stall is a cycle with ``valid`` high and ``ready`` low outside reset, whichever side
+    caused it. The per-cycle watch stops once every port has stalled (to cost nothing in long
+    runs); reset and the DRAM protocol flag are watched by edge.
+    """
+
+    def build_phase(self):
+        self.tb = ConfigDB().get(self, "", "TB")
+        self.collector = None  # set by the env
+        self.stalled = set()
+
+    def _ports(self):
+        dut = self.tb.dut
+        out = {}
+        for port in PORTS:
+            valid, ready = getattr(dut, f"{port}_valid", None), getattr(dut, f"{port}_ready", None)
+            if valid is not None and ready is not None:
+                out[port] = (valid, ready)
+        return out
+
+    async def run_phase(self):
+        dut = self.tb.dut
+        cocotb.start_soon(self._watch_reset(dut))
+        flag = getattr(dut, "err_dram_rsp_tag", None)
+        if flag is not None:
+            cocotb.start_soon(self._watch_flag(flag))
+        ports = self._ports()
+        while len(self.stalled) < len(ports):
+            await RisingEdge(dut.clk)
+            await ReadOnly()
+            if _high(dut.rst):
+                continue
+            for port, (valid, ready) in ports.items():
+                if port not in self.stalled and _high(valid) and not _high(ready):
+                    self.stalled.add(port)
+                    sample("mee.bp", port=port)
+
+    async def _watch_reset(self, dut):
+        await ReadOnly()
+        if _high(dut.rst):
+            # The power-on reset the testbench starts with: nothing is in flight.
+            if self.collector is not None:
+                self.collector.on_reset()
+            await FallingEdge(dut.rst)
+        while True:
+            await RisingEdge(dut.rst)
+            if self.collector is not None:
+                self.collector.on_reset()
+            await FallingEdge(dut.rst)
+            if self.collector is not None:
+                self.collector.clear()
+
+    async def _watch_flag(self, flag):
+        await RisingEdge(flag)
+        sample("mee.dram_protocol")

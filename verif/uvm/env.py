@@ -15,10 +15,14 @@ Structure (OpenTitan shape, TinyALU-style pyuvm):
 - :class:`EngineScoreboard`: orders requests, commands, entropy changes and resets by cycle
   stamp (architecture §4 cycle rule: a request accepted in the cycle of a command's response
   handshake is ordered before the command), applies them to the golden model, and checks every
-  command status, every response (data, error) and every DRAM write (bit-exact line, per
-  address in order); it writes the transaction trace (``trace_<test>.jsonl``) and publishes
-  every prediction (``pred_ap``) for the coverage collector;
-- :class:`~verif.uvm.coverage.CoverageCollector`: a ``uvm_subscriber`` sampling covergroups;
+  command status and configuration response value, every response (data, error), every DRAM
+  write (bit-exact line, per address in order), every DRAM read request (only predicted reads:
+  an errored request never reaches DRAM), the entropy words the engine drew (count and value,
+  per command) and the sticky ``err_dram_rsp_tag`` output; it writes the transaction trace
+  (``trace_<test>.jsonl``);
+- :class:`~verif.uvm.coverage.CoverageCollector` and :class:`~verif.uvm.coverage.PortSampler`:
+  functional coverage sampled from the monitors' analysis ports and the DUT's ports (never
+  from the scoreboard's predictions);
 - :class:`VirtualSequencer`: handles to every agent, for the virtual sequences of
   :mod:`verif.uvm.sequences`.
 
@@ -34,7 +38,7 @@ import hashlib
 import heapq
 import itertools
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pyuvm import (
     ConfigDB,
@@ -52,7 +56,7 @@ from golden_model.engine import Engine, EngineParams, Request
 from golden_model.entropy import EntropySource
 from golden_model.keytable import KeyProgramCommand
 
-__all__ = ["UpReqItem", "KpItem", "CfgItem", "CommandEvent", "Prediction", "UpstreamDriver",
+__all__ = ["UpReqItem", "KpItem", "CfgItem", "CommandEvent", "UpstreamDriver",
            "UpstreamAgent", "DramAgent", "DramMonitor", "KeyProgramAgent", "ConfigAgent",
            "CommandAgent", "EngineScoreboard", "VirtualSequencer", "EngineEnv", "cfg_get"]
 
@@ -118,33 +122,6 @@ class CommandEvent:
     args: dict
     result: dict
     cycle: int
-
-
-@dataclass
-class Prediction:
-    """What the scoreboard predicted for one accepted request (published on ``pred_ap``).
-
-    ``mode`` 0 Intel / 1 AMD; ``keyid`` the Intel KeyID field (or the AMD ASID);
-    ``slot_state`` of the KeyID's slot (0 EMPTY, 1 KEY, 2 NO_ENCRYPT, None n/a);
-    ``same_line_prev`` the kind of the previous in-flight request to the same DRAM line
-    ("R"/"W"/None) and ``key_changes_in_flight`` the commands that took effect while
-    requests were in flight (sampled per command by the collector).
-    """
-
-    cycle: int
-    addr: int
-    write: bool
-    asid: int
-    mode: int
-    keyid: int
-    c_bit: int
-    tme: bool
-    error: int
-    encrypted: bool
-    slot: int | None
-    slot_state: int | None
-    same_line_prev: str | None = None
-    extra: dict = field(default_factory=dict)
 
 
 # -- agents ---------------------------------------------------------------------------------
@@ -330,16 +307,15 @@ class EngineScoreboard(uvm_component):
         self.model = Engine(EngineParams(), EntropySource(seed=seed))
         self.by_tag = {}
         self.dram_expect = {}
+        self.dram_reads = collections.Counter()  # predicted DRAM read addresses not yet seen
         self.errors = []
         self.checked = collections.Counter()
         self._heap = []
         self._seq = itertools.count()
-        self._inflight_lines = {}  # dram line -> (kind, count) of requests in flight
-        self._tag_line = {}
         self._trace_path = cfg_get(self, "TRACE")
         self._trace = []
-        self.pred_ap = uvm_analysis_port("pred_ap", self)
-        self.cmd_cov_ap = uvm_analysis_port("cmd_cov_ap", self)
+        # Entropy words drawn before the last reset (model, RTL), for the per-run check.
+        self._entropy_base = self._entropy_rtl_base = 0
         self.req_sub = _Sub("req_sub", self, self._on_req)
         self.rsp_sub = _Sub("rsp_sub", self, self._on_rsp)
         self.dram_sub = _Sub("dram_sub", self, self._on_dram)
@@ -389,31 +365,12 @@ class EngineScoreboard(uvm_component):
     def _apply_req(self, cycle, txn):
         m = self.model
         data = txn.data.to_bytes(64, "little") if txn.write else None
-        dec = m.decode(txn.addr, txn.asid)
         rsp = m.request(Request(txn.addr, bool(txn.write), txn.asid, data, txn.tag))
         self.by_tag[txn.tag] = (rsp, txn)
         self._log(c=cycle, ev="req", tag=txn.tag, a=hex(txn.addr), w=txn.write, asid=txn.asid,
                   d=_digest(txn.data) if txn.write else None)
-        line = dec.dram_addr
-        prev = None
-        if line is not None:
-            kind, count = self._inflight_lines.get(line, (None, 0))
-            prev = kind if count else None
-            self._inflight_lines[line] = ("W" if txn.write else "R", count + 1)
-            self._tag_line[txn.tag] = line
-        pa, k = m.params.pa_width, m._k
-        keyid = (txn.addr >> (pa - k)) & ((1 << k) - 1) if (m.mode == 0 and k) else 0
-        if m.mode == 1:
-            keyid = txn.asid
-        slot_state = None
-        if m.mode == 0 and keyid and keyid < m.params.slots:
-            slot_state = int(m.keys[keyid].state)
-        elif m.mode == 1 and txn.asid and txn.asid < m.params.slots:
-            slot_state = int(m.keys[txn.asid].state)
-        self.pred_ap.write(Prediction(
-            cycle, txn.addr, bool(txn.write), txn.asid, int(m.mode), keyid,
-            (txn.addr >> m.params.c_bit_pos) & 1, bool(m._tme_enabled), int(rsp.error),
-            dec.encrypted, dec.slot, slot_state, prev))
+        if rsp.dram is not None and not rsp.dram.write:
+            self.dram_reads[rsp.dram.addr] += 1
         if rsp.dram is not None and rsp.dram.write:
             value = int.from_bytes(rsp.dram.data, "little")
             if self.corrupt:
@@ -432,10 +389,30 @@ class EngineScoreboard(uvm_component):
                 a["keyid"], a["command"], a["enc_alg"], a["key1"], a["key2"])))
             got = r["status"]
         self._log(c=cycle, ev=ev.kind, args={k: hex(v) for k, v in a.items()}, got=got)
-        in_flight = len(self.by_tag)
-        self.cmd_cov_ap.write((ev, got, in_flight))
         if got != want:
             self._fail(f"{ev.kind} {a} at cycle {cycle}: RTL {got}, model {want}")
+        self._check_entropy(cycle)
+
+    def _check_entropy(self, cycle=None):
+        """The engine drew exactly the entropy words the model drew, by *cycle* (all: None).
+
+        A command that draws a word (SET_KEY_RANDOM, TME_ACTIVATE with ENABLE) takes it
+        before its response, so after the response cycle both counts must agree.
+        """
+        bfm = getattr(self.tb, "entropy", None)
+        if bfm is None:
+            return
+        drawn = [w for w, c in zip(bfm.consumed, bfm.consumed_cycles, strict=True)
+                 if cycle is None or c <= cycle]
+        want = self.model.entropy.words_drawn - self._entropy_base
+        self.checked["entropy"] += 1
+        if len(drawn) - self._entropy_rtl_base != want:
+            self._fail(f"entropy at cycle {cycle}: the RTL drew "
+                       f"{len(drawn) - self._entropy_rtl_base} words, the model {want}")
+            return
+        model_words = [self.model.entropy.word(self._entropy_base + i) for i in range(want)]
+        if drawn[self._entropy_rtl_base:] != model_words:
+            self._fail(f"entropy at cycle {cycle}: the RTL drew other words than the model")
 
     # -- checks --------------------------------------------------------------------------
 
@@ -444,13 +421,6 @@ class EngineScoreboard(uvm_component):
         entry = self.by_tag.pop(txn.tag, None)
         self.checked["responses"] += 1
         self._log(c=txn.cycle, ev="rsp", tag=txn.tag, e=txn.error, d=_digest(txn.data))
-        line = self._tag_line.pop(txn.tag, None)
-        if line is not None:
-            kind, count = self._inflight_lines[line]
-            if count > 1:
-                self._inflight_lines[line] = (kind, count - 1)
-            else:
-                del self._inflight_lines[line]
         if entry is None:
             self._fail(f"response with unpredicted tag {txn.tag} at cycle {txn.cycle}")
             return
@@ -464,6 +434,13 @@ class EngineScoreboard(uvm_component):
     def _on_dram(self, txn):
         self.flush(txn.cycle)
         if not txn.write:
+            # Only a predicted read may reach DRAM: never an errored or plaintext-less one.
+            self.checked["dram_reads"] += 1
+            if self.dram_reads[txn.addr] <= 0:
+                self._fail(f"unpredicted DRAM read of {txn.addr:#x} at cycle {txn.cycle} "
+                           "(an errored or unknown request reached DRAM)")
+            else:
+                self.dram_reads[txn.addr] -= 1
             return
         self.checked["dram_writes"] += 1
         self._log(c=txn.cycle, ev="dram_w", a=hex(txn.addr), d=_digest(txn.data))
@@ -484,12 +461,16 @@ class EngineScoreboard(uvm_component):
         (writes the engine never performed are lost, as in the RTL).
         """
         self.flush()
+        self._check_flag()
+        self._check_entropy()
         dropped = len(self.by_tag)
         self.by_tag.clear()
         self.dram_expect.clear()
-        self._inflight_lines.clear()
-        self._tag_line.clear()
+        self.dram_reads.clear()
         self.model.reset()
+        self._entropy_base = self.model.entropy.words_drawn
+        bfm = getattr(self.tb, "entropy", None)
+        self._entropy_rtl_base = len(bfm.consumed) if bfm is not None else 0
         dram = Dram()
         for addr, value in self.tb.dram.mem.items():
             dram.write(addr, value.to_bytes(64, "little"))
@@ -498,17 +479,34 @@ class EngineScoreboard(uvm_component):
         self.checked["resets"] += 1
         return dropped
 
+    def _check_flag(self):
+        """``err_dram_rsp_tag`` is high exactly when the test injected a stray DRAM response
+        (``tb.expect_err_dram_rsp_tag``)."""
+        flag = getattr(self.tb, "err_dram_rsp_tag", None)
+        if flag is None:
+            return
+        self.checked["flags"] += 1
+        got, want = int(flag.value), int(bool(getattr(self.tb, "expect_err_dram_rsp_tag", False)))
+        if got != want:
+            self._fail(f"err_dram_rsp_tag is {got}, expected {want}")
+
     def total_checked(self):
-        """Responses + DRAM writes + command statuses checked."""
-        return self.checked["responses"] + self.checked["dram_writes"] + self.checked["commands"]
+        """Responses + DRAM writes and reads + command statuses checked."""
+        return (self.checked["responses"] + self.checked["dram_writes"]
+                + self.checked["dram_reads"] + self.checked["commands"])
 
     def check_phase(self):
         self.flush()
+        self._check_flag()
+        self._check_entropy()
         left = {a: q for a, q in self.dram_expect.items() if q}
+        reads = sorted(hex(a) for a, n in self.dram_reads.items() if n > 0)
         if self.by_tag:
             self._fail(f"responses never seen for tags {sorted(self.by_tag)}")
         if left:
             self._fail(f"DRAM writes never seen at {[hex(a) for a in left]}")
+        if reads:
+            self._fail(f"DRAM reads never seen at {reads}")
         self.logger.info(f"scoreboard checked {dict(self.checked)}")
         self.write_trace()
         assert not self.errors, f"{len(self.errors)} scoreboard errors, first: {self.errors[0]}"
@@ -531,7 +529,7 @@ class EngineEnv(uvm_env):
     """Agents + scoreboard + coverage collector + virtual sequencer, connected."""
 
     def build_phase(self):
-        from .coverage import CoverageCollector
+        from .coverage import CoverageCollector, PortSampler
 
         self.up = UpstreamAgent("up", self)
         self.dram = DramAgent("dram", self)
@@ -539,6 +537,7 @@ class EngineEnv(uvm_env):
         self.cfg = ConfigAgent("cfg", self)
         self.sb = EngineScoreboard("sb", self)
         self.cov = CoverageCollector("cov", self)
+        self.ports = PortSampler("ports", self)
         self.vseqr = VirtualSequencer("vseqr", self)
 
     def connect_phase(self):
@@ -547,8 +546,12 @@ class EngineEnv(uvm_env):
         self.dram.ap.connect(self.sb.dram_sub.analysis_export)
         self.kp.ap.connect(self.sb.cmd_sub.analysis_export)
         self.cfg.ap.connect(self.sb.cmd_sub.analysis_export)
-        self.sb.pred_ap.connect(self.cov.analysis_export)
-        self.sb.cmd_cov_ap.connect(self.cov.cmd_sub.analysis_export)
+        # Functional coverage from the monitors (what happened on the ports).
+        self.up.req_ap.connect(self.cov.req_sub.analysis_export)
+        self.up.rsp_ap.connect(self.cov.rsp_sub.analysis_export)
+        self.kp.ap.connect(self.cov.cmd_sub.analysis_export)
+        self.cfg.ap.connect(self.cov.cmd_sub.analysis_export)
+        self.ports.collector = self.cov
         self.cmd = CommandAgent(self.kp, self.cfg)
         v = self.vseqr
         v.up_seqr, v.kp_seqr, v.cfg_seqr, v.env = self.up.seqr, self.kp.seqr, self.cfg.seqr, self

@@ -30,7 +30,6 @@ from pyuvm import uvm_sequence
 
 from golden_model.xts import xts_encrypt_line
 
-from .coverage import sample_reset
 from .env import CfgItem, KpItem, UpReqItem
 
 __all__ = ["run_item", "EngineVseq", "TrafficVseq", "RandomMultiKeyVseq", "KeyChurnVseq",
@@ -147,7 +146,6 @@ class EngineVseq(uvm_sequence):
         self.env.kp.flush()
         self.env.cfg.flush()
         dropped = self.env.sb.on_reset(tb.cycles.now())
-        sample_reset(dropped)
         await ClockCycles(clk, cycles)
         tb.dut.rst.value = 0
         await RisingEdge(clk)
@@ -206,10 +204,14 @@ class RandomMultiKeyVseq(EngineVseq):
     async def body(self):
         rng, kn = self.rng, self.knobs
         await self.cfg(TME, tme_value(6))
-        for _ in range(kn.get("bursts", 4)):
+        for burst in range(kn.get("bursts", 4)):
             for keyid in rng.sample(range(1, 64), 6):
                 await self.kp(keyid, rng.choice([SET, SET, RANDOM, CLEAR, NOENC]),
                               rng.getrandbits(128), rng.getrandbits(128))
+            if burst == 0:
+                # The largest KeyID (2^KEYID_BITS - 1) with a key, in the first burst.
+                await self.kp((1 << self.k) - 1, SET, rng.getrandbits(128),
+                              rng.getrandbits(128))
             await self.sub(TrafficVseq("traffic", rng, n=kn.get("burst_len", 40),
                                        drain=False))
         await self.drain()
@@ -332,12 +334,14 @@ class ConfigVseq(EngineVseq):
         rng, n = self.rng, self.knobs.get("n", 16)
         base = 0x40000
         t = dict(lines=16, base=base, p_bad=0.0)
-        # Exclusion range covering half the line pool (mask granularity 4 KiB).
+        # Exclusion range: the 4 KiB page at base (mask granularity 4 KiB); the line pool
+        # straddles its lower edge, so half the lines are inside and half outside.
         await self.cfg(EXCL, ((1 << PA) - (1 << 12)) | (1 << 11))
         await self.cfg(EXCL_BASE, base)
         await self.cfg(TME, tme_value(6))
         await self.kp(1, SET, rng.getrandbits(128), rng.getrandbits(128))
-        await self.sub(TrafficVseq("excl", rng, n=n, keyids=[0, 0, 1], **t))
+        await self.sub(TrafficVseq("excl", rng, n=n, keyids=[0, 0, 1],
+                                   **{**t, "base": base - 8 * 64}))
         # BYPASS on, then off, with traffic in between and a write during traffic.
         await self.cfg(TME, tme_value(6, BYPASS))
         await self.sub(TrafficVseq("bypass", rng, n=n, keyids=[0, 1, 2], **t))
@@ -351,7 +355,7 @@ class ConfigVseq(EngineVseq):
         await self.kp(4, SET, rng.getrandbits(128), rng.getrandbits(128))
         await self.sub(TrafficVseq("sme", rng, n=n, asids=[0, 4], **t))
         await self.cfg(TSME, 1)
-        await self.sub(TrafficVseq("tsme", rng, n=n, asids=[0, 4], p_cbit=0.3, **t))
+        await self.sub(TrafficVseq("tsme", rng, n=n, asids=[0, 4, 63], p_cbit=0.3, **t))
         await self.cfg(TSME, 0)
         # Back to Intel, then LOCK: the locked registers refuse, the others stay writable.
         await self.cfg(MODE, 0)
