@@ -13,15 +13,16 @@ MODULE = "tests.sim.cocotb_tiny"
 def test_runs_and_passes(sim):
     result = runner.run(DESIGN, MODULE, sim=sim, name="accumulator")
     assert result.failures == 0
-    # Two tests are collected: one runs, the deliberate failure is skipped.
-    assert result.tests == 2
+    # Three tests are collected: one runs; the deliberate failure and the
+    # functional-coverage export are skipped unless their variables are set.
+    assert result.tests == 3
     assert (result.test_dir / "results.xml").is_file()
 
 
 @pytest.mark.sim
 @pytest.mark.parametrize("sim", runner.SIMULATORS)
 def test_failure_is_raised(sim):
-    with pytest.raises(runner.SimulationFailed, match=r"1 of 2 cocotb tests failed.*SEED=7"):
+    with pytest.raises(runner.SimulationFailed, match=r"1 of 3 cocotb tests failed.*SEED=7"):
         runner.run(DESIGN, MODULE, sim=sim, name="accumulator", seed=7,
                    extra_env={"TINY_FAIL": "1"})
 
@@ -30,7 +31,7 @@ def test_failure_is_raised(sim):
 def test_failure_counted_without_raising():
     result = runner.run(DESIGN, MODULE, sim="icarus", name="accumulator",
                         extra_env={"TINY_FAIL": "1"}, check=False)
-    assert (result.tests, result.failures) == (2, 1)
+    assert (result.tests, result.failures) == (3, 1)
 
 
 def test_verilog_is_cached_by_content():
