@@ -30,6 +30,7 @@ from pathlib import Path
 if __name__ == "__main__":  # name a missing extra before the imports that need it
     from .extras import require_extra
     require_extra("sim", "python -m sim.regress")
+from golden_model.cli import run_entry_point  # noqa: E402
 from verif import coverage as fcov  # noqa: E402
 from verif import testplan  # noqa: E402
 
@@ -250,4 +251,4 @@ def _closure(args, jobs, junit, start):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_entry_point(main))

@@ -1,5 +1,8 @@
 """Tests of the regression driver: selection, report, JUnit, replay command, exit status."""
 
+import os
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -147,3 +150,16 @@ def test_expected_failure_checks_its_reason(env, reason, passed, error):
     job = SimJob("tiny_expected", **TINY, env=env, expect_error=reason)
     rec = campaign.run_job(campaign.JobSpec(job, 3, "icarus"))
     assert rec["passed"] is passed and error in rec["error"]
+
+
+def test_list_into_a_closed_pipe_is_one_line_and_status_2():
+    """``python -m sim.regress --list | true``: one line on stderr, no traceback, exit 2."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "sim.regress", "--list"], stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "pipe closed" in proc.stderr
