@@ -92,14 +92,16 @@ class AESEncryptFolded(wiring.Component):
             sb = m.submodules[f"u{u}_sub_bytes"] = sub_bytes_cls()
             ks = m.submodules[f"u{u}_key_step"] = PipelinedKeyExpansionStep(
                 rcon=(reference.RCON[u + 1], reference.RCON[u + 1 + _UNITS]))
-            m.d.comb += [sb.i.eq(state ^ key), ks.i.eq(key), ks.rcon_sel.eq(second)]
+            m.d.comb += [sb.i.eq(state ^ key), ks.i.eq(key), ks.rcon_sel.eq(second),
+                         sb.en.eq(valid), ks.en.eq(valid)]
             side = {"valid": valid, "second": second, "tag": tag}
             for stage in range(sb.latency):
+                # Loaded only for a valid block, zeros otherwise (as in rtl.aes.pipeline).
                 side_q = {"valid": Signal(name=f"u{u}_{stage}_valid"),
-                          "second": Signal(name=f"u{u}_{stage}_second", reset_less=True),
-                          "tag": Signal(self.tag_width, name=f"u{u}_{stage}_tag",
-                                        reset_less=True)}
-                m.d.sync += [side_q[k].eq(side[k]) for k in side]
+                          "second": Signal(name=f"u{u}_{stage}_second"),
+                          "tag": Signal(self.tag_width, name=f"u{u}_{stage}_tag")}
+                m.d.sync += [side_q[k].eq(side[k] if k == "valid" else Mux(side["valid"], side[k], 0))
+                             for k in side]
                 side = side_q
             sr = m.submodules[f"u{u}_shift_rows"] = ShiftRows()
             mc = m.submodules[f"u{u}_mix_columns"] = MixColumns()

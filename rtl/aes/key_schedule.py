@@ -130,7 +130,7 @@ class _PipelinedKeyStepBase(wiring.Component):
             self._MustUse__silence = True  # never elaborated
             raise ValueError(f"rcon must be an 8-bit int or a pair of them, not {rcon!r}")
         self.rcon = rcon
-        members = {"i": In(128), "o": Out(128)}
+        members = {"i": In(128), "en": In(1), "o": Out(128)}
         if len(choices) == 2:
             # A folded pipeline runs two rounds on one step: rcon_sel picks rcon[1] (sampled
             # with i).
@@ -156,20 +156,23 @@ class _PipelinedKeyStepBase(wiring.Component):
         outs = []
         for n in range(4):
             s = m.submodules[f"sbox{n}"] = PipelinedSBox()
-            m.d.comb += s.i.eq(rot[8 * n:8 * n + 8])
+            m.d.comb += [s.i.eq(rot[8 * n:8 * n + 8]), s.en.eq(self.en)]
             outs.append(s.o)
-        terms_q = Signal(128, reset_less=True)
-        m.d.sync += terms_q.eq(Cat(*terms))
+        # Every register loads only for a valid request and holds zeros otherwise.
+        en_q = Signal()
+        terms_q = Signal(128)
+        m.d.sync += [en_q.eq(self.en), terms_q.eq(Mux(self.en, Cat(*terms), 0))]
         if isinstance(self.rcon, tuple):
-            sel_q = Signal(reset_less=True)
-            m.d.sync += sel_q.eq(self.rcon_sel)
+            sel_q = Signal()
+            m.d.sync += sel_q.eq(self.rcon_sel & self.en)
             rcon = Mux(sel_q, self.rcon[1], self.rcon[0])
         else:
             rcon = Const(self.rcon, 8)
         t = Signal(32)
         m.d.comb += t.eq(Cat(*outs) ^ Cat(rcon, Const(0, 24)))
-        key_q = Signal(128, reset_less=True)
-        m.d.sync += key_q.eq(self._combine([_word(terms_q, n) for n in range(4)], t))
+        key_q = Signal(128)
+        m.d.sync += key_q.eq(Mux(en_q, self._combine([_word(terms_q, n) for n in range(4)], t),
+                                 0))
         m.d.comb += self.o.eq(key_q)
         return m
 
@@ -189,6 +192,8 @@ class PipelinedKeyExpansionStep(_PipelinedKeyStepBase):
     -------
     i : ``In(128)``
         Round key ``r - 1``.
+    en : ``In(1)``
+        ``i`` belongs to a valid request: the registers load only for one (zeros otherwise).
     rcon_sel : ``In(1)``
         Only with a pair of ``rcon``: 1 selects ``rcon[1]`` (sampled with ``i``).
     o : ``Out(128)``
@@ -229,7 +234,8 @@ class AESLastRoundKey(wiring.Component):
 
     One :class:`KeyExpansionStep` (four S-boxes) applied ten times. A key is accepted when
     the unit is idle; round key 10 appears on ``o`` exactly :attr:`latency` cycles after the
-    transfer on ``i`` and is held until it is taken. Then the unit is idle again, so the
+    transfer on ``i`` and is held until it is taken. Then the unit is idle again, holding
+    zeros (a round key left behind would give the cipher key back), so the
     throughput is one key per ``latency + 1`` cycles when ``o`` is always ready.
 
     Parameters
@@ -263,7 +269,7 @@ class AESLastRoundKey(wiring.Component):
         m = Module()
         m.submodules.step = step = KeyExpansionStep(sbox=self.sbox)
 
-        rk = Signal(128, reset_less=True)
+        rk = Signal(128)            # zero while idle: cleared by reset and when taken
         rnd = Signal(range(11))     # the round key now in rk (0 = idle)
         busy = Signal()
 
@@ -285,5 +291,5 @@ class AESLastRoundKey(wiring.Component):
         with m.Elif(busy & (rnd != 10)):
             m.d.sync += [rk.eq(step.o), rnd.eq(rnd + 1)]
         with m.Elif(self.o.valid & self.o.ready):
-            m.d.sync += busy.eq(0)
+            m.d.sync += [busy.eq(0), rk.eq(0)]
         return m

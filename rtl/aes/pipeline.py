@@ -3,8 +3,10 @@
 Both pipelines take a stream of ``{block, key, tag}`` and produce a stream of ``{block, tag}``.
 Neither stream has backpressure (``always_ready``): a block entering on a cycle with ``i.valid``
 leaves exactly :attr:`latency` cycles later with ``o.valid``; ``valid`` and ``tag`` travel with
-the data through every register stage. The key schedule runs in the pipeline next to the data,
-one round key per stage, so consecutive blocks may use unrelated keys.
+the data through every register stage. A stage loads only for a valid block and holds zeros
+otherwise: an idle pipeline holds no key and no value derived from one. The key schedule runs
+in the pipeline next to the data, one round key per stage, so consecutive blocks may use
+unrelated keys.
 
 Stage structure (``regs_per_round=1``; docs/aes.md has the diagrams). Each round stage starts
 with the AddRoundKey of the previous round, so the round key it needs is already registered
@@ -33,7 +35,7 @@ latency at 20.
 Latency is ``10 * regs_per_round`` cycles: 10 or 20.
 """
 
-from amaranth import Module, Signal
+from amaranth import Module, Mux, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -104,17 +106,18 @@ class _Pipeline(wiring.Component):
                 f"regs_per_round={self.regs_per_round}, sbox={self.sbox!r})")
 
     def _register(self, m, name, values):
-        """Register each of *values* (a dict of name -> value); return the registered signals.
+        """Register each of *values* (a dict of name -> value, with ``valid``); return the
+        registered signals.
 
-        Only ``valid`` is reset: data, keys and tags are qualified by it.
+        A stage loads its data, key and tag only for a valid block and loads zeros otherwise,
+        and a reset clears it: an idle pipeline holds zeros, never a key or a value derived
+        from one, and nothing is computed without a request (docs/security.md G3).
         """
+        valid = values["valid"]
         out = {}
         for key, value in values.items():
-            if key == "valid":
-                reg = Signal(1, name=f"{name}_valid")
-            else:
-                reg = Signal(len(value), name=f"{name}_{key}", reset_less=True)
-            m.d.sync += reg.eq(value)
+            reg = Signal(len(value), name=f"{name}_{key}")
+            m.d.sync += reg.eq(value if key == "valid" else Mux(valid, value, 0))
             out[key] = reg
         return out
 
@@ -195,7 +198,8 @@ class AESEncryptPipeline(_Pipeline):
         for r in range(1, 11):
             sb = m.submodules[f"r{r}_sub_bytes"] = self._sub_bytes()
             ks = m.submodules[f"r{r}_key_step"] = PipelinedKeyExpansionStep(rcon=reference.RCON[r])
-            m.d.comb += [sb.i.eq(state ^ key), ks.i.eq(key)]
+            m.d.comb += [sb.i.eq(state ^ key), ks.i.eq(key), sb.en.eq(side["valid"]),
+                         ks.en.eq(side["valid"])]
             side = self._delay(m, f"r{r}", side, sb.latency)
             sr = m.submodules[f"r{r}_shift_rows"] = ShiftRows()
             m.d.comb += sr.i.eq(sb.o)
@@ -295,7 +299,8 @@ class AESDecryptPipeline(_Pipeline):
             isb = m.submodules[f"r{r}_inv_sub_bytes"] = self._sub_bytes(inverse=True)
             ks = m.submodules[f"r{r}_inv_key_step"] = PipelinedInvKeyExpansionStep(
                 rcon=reference.RCON[r])
-            m.d.comb += [isr.i.eq(u), isb.i.eq(isr.o), ks.i.eq(key)]
+            m.d.comb += [isr.i.eq(u), isb.i.eq(isr.o), ks.i.eq(key), isb.en.eq(side["valid"]),
+                         ks.en.eq(side["valid"])]
             side = self._delay(m, f"r{r}", side, isb.latency)
             state, key = isb.o, ks.o
         m.d.comb += [

@@ -9,7 +9,7 @@ on Python integers, and the unit tests compare the two.
 import functools
 import operator
 
-from amaranth import Cat, Module, Signal
+from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -98,7 +98,7 @@ class InvSubBytes(_SubBytesBase):
     _inverse = True
 
 
-class PipelinedSubBytes(_StateMap):
+class PipelinedSubBytes(wiring.Component):
     """SubBytes (or InvSubBytes) over two cycles: 16 :class:`~rtl.aes.sbox.PipelinedSBox`
     (a register inside each S-box) and a register on the output; the LUT-only counterpart of
     :class:`~rtl.aes.sbox_rom.RegisteredSubBytes` (the ``sbox="split"`` pipelines).
@@ -111,6 +111,9 @@ class PipelinedSubBytes(_StateMap):
     Members
     -------
     i : ``In(128)``
+    en : ``In(1)``
+        ``i`` belongs to a valid request. Both registers load only for one and hold zeros
+        otherwise, so an idle pipeline keeps no key-derived value.
     o : ``Out(128)``
         SubBytes of the state :attr:`latency` cycles earlier.
 
@@ -120,6 +123,9 @@ class PipelinedSubBytes(_StateMap):
         2.
     """
 
+    i: In(128)
+    en: In(1)
+    o: Out(128)
     latency = 2
 
     def __init__(self, *, inverse=False):
@@ -134,10 +140,11 @@ class PipelinedSubBytes(_StateMap):
         outs = []
         for n in range(16):
             s = m.submodules[f"sbox{n}"] = PipelinedSBox(inverse=self.inverse)
-            m.d.comb += s.i.eq(_byte(self.i, n))
+            m.d.comb += [s.i.eq(_byte(self.i, n)), s.en.eq(self.en)]
             outs.append(s.o)
-        out_q = Signal(128, reset_less=True)
-        m.d.sync += out_q.eq(Cat(*outs))
+        en_q = Signal()
+        out_q = Signal(128)
+        m.d.sync += [en_q.eq(self.en), out_q.eq(Mux(en_q, Cat(*outs), 0))]
         m.d.comb += self.o.eq(out_q)
         return m
 

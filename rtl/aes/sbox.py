@@ -31,7 +31,7 @@ the first half (input map, norm, 4-bit inversion) and the second half (two GF(2^
 output map) are about equally deep.
 """
 
-from amaranth import Cat, Const, Module, Signal
+from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -288,9 +288,10 @@ class PipelinedSBox(wiring.Component):
     """The composite S-box (or inverse) with one register inside: ``o`` is ``S(i)`` one cycle
     after ``i``.
 
-    The register holds ``ah``, ``ah ^ al`` and ``d^-1`` (12 bits, ``reset_less``): the input
-    map, the norm and the 4-bit inversion before it; the two GF(2^4) products and the output
-    map after it. Each half is about half the depth of :class:`SBox`.
+    The register holds ``ah``, ``ah ^ al`` and ``d^-1`` (12 bits): the input map, the norm and
+    the 4-bit inversion before it; the two GF(2^4) products and the output map after it. Each
+    half is about half the depth of :class:`SBox`. The register loads only for a valid input
+    (``en``) and holds zeros otherwise: an idle pipeline keeps no key-derived value.
 
     Parameters
     ----------
@@ -300,8 +301,10 @@ class PipelinedSBox(wiring.Component):
     Members
     -------
     i : ``In(8)``
+    en : ``In(1)``
+        ``i`` belongs to a valid request: load the register (else load zeros).
     o : ``Out(8)``
-        ``S(i)`` of the previous cycle.
+        ``S(i)`` of the previous cycle (``S`` of the zero register after an idle cycle).
 
     Attributes
     ----------
@@ -310,6 +313,7 @@ class PipelinedSBox(wiring.Component):
     """
 
     i: In(8)
+    en: In(1)
     o: Out(8)
     latency = 1
 
@@ -323,7 +327,7 @@ class PipelinedSBox(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         front = _composite_front(m, self.i, self.inverse)
-        regs = [Signal(4, name=n, reset_less=True) for n in ("ah_q", "ahl_q", "d_inv_q")]
-        m.d.sync += [reg.eq(v) for reg, v in zip(regs, front, strict=True)]
+        regs = [Signal(4, name=n) for n in ("ah_q", "ahl_q", "d_inv_q")]
+        m.d.sync += [reg.eq(Mux(self.en, v, 0)) for reg, v in zip(regs, front, strict=True)]
         m.d.comb += self.o.eq(_composite_back(m, *regs, self.inverse))
         return m

@@ -1,16 +1,18 @@
 """Block-RAM S-boxes: registered table lookups that map onto ECP5 DP16KD blocks.
 
-One ECP5 DP16KD (18 kbit) has two independent read ports, so one 256 x 8 S-box table serves
-two lookups per cycle. :class:`SBoxROM` is that block: an Amaranth
+One ECP5 DP16KD (18 kbit) has two independent read ports, so one 256 x 8 S-box table serves two
+lookups per cycle. :class:`SBoxROM` is that block: an Amaranth
 :class:`~amaranth.lib.memory.Memory` with the S-box (or inverse S-box) as its contents, two
-synchronous read ports (the block RAM's address registers) and a register on each output,
-``reset_less``. The memory carries ``rom_style = "block"``: without it Yosys turns a 256-entry
-ROM into about 160 LUT4s of logic per lookup; with it ``synth_ecp5`` maps each memory to one
-DP16KD (measured: 1 DP16KD + 16 TRELLIS_FF per :class:`SBoxROM`). But Yosys 0.70 never uses
-the DP16KD's own output register (its map hard-codes ``REGMODE = "NOREG"``), so the fabric
-flip-flop after the block RAM waits for the RAM's clock-to-out (5.83 ns at speed grade 6)
-plus the route to wherever the placer put it: measured 5.83 + 4.03 ns, 101 MHz, on the
-encrypt pipeline.
+synchronous read ports (the block RAM's address registers) and a register on each output.
+Nothing is looked up without a valid request (``en``): an idle block RAM is addressed at 0 (its
+read latch then holds the constant ``S(0)``) and the output registers hold zeros, so an idle
+pipeline keeps no key-derived value. The memory carries ``rom_style = "block"``: without it
+Yosys turns a 256-entry ROM into about 160 LUT4s of logic per lookup; with it ``synth_ecp5``
+maps each memory to one DP16KD (measured: 1 DP16KD + 16 TRELLIS_FF per :class:`SBoxROM`). But
+Yosys 0.70 never uses the DP16KD's own output register (its map hard-codes ``REGMODE =
+"NOREG"``), so the fabric flip-flop after the block RAM waits for the RAM's clock-to-out (5.83
+ns at speed grade 6) plus the route to wherever the placer put it: measured 5.83 + 4.03 ns, 101
+MHz, on the encrypt pipeline.
 
 So when elaborated for the FPGA with ``ECP5Synthesis(dp16kd_output_register=True)``
 (:mod:`rtl.fpga.platform`), :class:`SBoxROM` instantiates the DP16KD itself, in 2048 x 9 mode
@@ -23,7 +25,7 @@ ones Yosys derives from the behavioural ROM. Simulations (``platform=None``) use
 the behavioural ROM: the same Verilog on Icarus, Verilator and the Amaranth simulator.
 """
 
-from amaranth import C, Cat, ClockSignal, Const, Instance, Module, Signal
+from amaranth import C, Cat, ClockSignal, Const, Instance, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -60,6 +62,9 @@ class SBoxROM(wiring.Component):
     -------
     a, b : ``In(8)``
         The two bytes looked up (sampled at the clock edge by the block RAM).
+    en : ``In(1)``
+        ``a`` and ``b`` belong to a valid request (else the output registers load zeros; the
+        owner addresses 0 when idle, :class:`RegisteredSubBytes` does).
     a_o, b_o : ``Out(8)``
         ``S(a)`` and ``S(b)`` :attr:`latency` cycles later (registered).
 
@@ -71,6 +76,7 @@ class SBoxROM(wiring.Component):
 
     a: In(8)
     b: In(8)
+    en: In(1)
     a_o: Out(8)
     b_o: Out(8)
     latency = 2
@@ -89,11 +95,13 @@ class SBoxROM(wiring.Component):
         table = reference.INV_SBOX if self.inverse else reference.SBOX
         m.submodules.table = table_mem = Memory(shape=8, depth=256, init=table,
                                                 attrs={"rom_style": "block"})
+        en_q = Signal()
+        m.d.sync += en_q.eq(self.en)
         for addr, out in ((self.a, self.a_o), (self.b, self.b_o)):
             port = table_mem.read_port()        # synchronous: the block RAM's address register
-            data_q = Signal(8, reset_less=True)
+            data_q = Signal(8)
             m.d.comb += port.addr.eq(addr)
-            m.d.sync += data_q.eq(port.data)
+            m.d.sync += data_q.eq(Mux(en_q, port.data, 0))
             m.d.comb += out.eq(data_q)
         return m
 
@@ -110,11 +118,15 @@ class SBoxROM(wiring.Component):
                       p_CLKBMUX="CLKB", p_WRITEMODE_A="NORMAL", p_WRITEMODE_B="NORMAL",
                       p_GSR="DISABLED")
         ports = {}
+        # The output register's synchronous reset (RESETMODE SYNC) clears it after an idle
+        # cycle, as the behavioural ROM's output register does.
+        en_q = Signal()
+        m.d.sync += en_q.eq(self.en)
         for side, addr, out in (("A", self.a, self.a_o), ("B", self.b, self.b_o)):
             address = Cat(C(0, 3), addr, C(0, 3))
             data = Signal(18, name=f"do{side.lower()}")
             ports.update({f"i_CLK{side}": ClockSignal(), f"i_CE{side}": C(1, 1),
-                          f"i_OCE{side}": C(1, 1), f"i_RST{side}": C(0, 1),
+                          f"i_OCE{side}": C(1, 1), f"i_RST{side}": ~en_q,
                           f"i_WE{side}": C(0, 1)})
             for n in range(3):
                 ports[f"i_CS{side}{n}"] = C(0, 1)
@@ -140,6 +152,8 @@ class RegisteredSubBytes(wiring.Component):
     -------
     i : ``In(128)``
         The state (byte ``n`` in bits ``[8n+7:8n]``).
+    en : ``In(1)``
+        ``i`` belongs to a valid request (see :class:`SBoxROM`).
     o : ``Out(128)``
         SubBytes of the state :attr:`latency` cycles earlier.
 
@@ -150,6 +164,7 @@ class RegisteredSubBytes(wiring.Component):
     """
 
     i: In(128)
+    en: In(1)
     o: Out(128)
     latency = SBoxROM.latency
 
@@ -165,7 +180,10 @@ class RegisteredSubBytes(wiring.Component):
         outs = []
         for n in range(8):
             rom = m.submodules[f"rom{n}"] = SBoxROM(inverse=self.inverse)
-            m.d.comb += [rom.a.eq(self.i[16 * n:16 * n + 8]), rom.b.eq(self.i[16 * n + 8:16 * n + 16])]
+            # Idle: address 0, so the block RAM's read latch holds the constant S(0).
+            m.d.comb += [rom.a.eq(Mux(self.en, self.i[16 * n:16 * n + 8], 0)),
+                         rom.b.eq(Mux(self.en, self.i[16 * n + 8:16 * n + 16], 0)),
+                         rom.en.eq(self.en)]
             outs += [rom.a_o, rom.b_o]
         # Assigned whole: see the note in rtl.aes.sbox on Icarus and partial assignments.
         m.d.comb += self.o.eq(Cat(*outs))

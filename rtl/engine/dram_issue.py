@@ -67,6 +67,8 @@ class DramIssue(wiring.Component):
         The DRAM tag of a read DRAM accepted.
     completion : ``Out(stream.Signature(up_rsp_layout(tag_width)))``
         Write completions and error responses (``data`` 0).
+    scrubbing : ``Out(1)``
+        Its queues are being zeroed after a reset (:class:`~rtl.engine.scrub.Scrubber`).
     """
 
     def __init__(self, *, pa_width=48, tag_width=8, dram_tag_width=5, number_width=7,
@@ -86,6 +88,7 @@ class DramIssue(wiring.Component):
             "dram_req": Out(stream.Signature(dram_req_layout(pa_width, dram_tag_width))),
             "read_issued": Out(stream.Signature(dram_tag_width, always_ready=True)),
             "completion": Out(stream.Signature(up_rsp_layout(self.tag_width))),
+            "scrubbing": Out(1),
         })
 
     def elaborate(self, platform):
@@ -139,4 +142,5 @@ class DramIssue(wiring.Component):
             self.completion.payload.error.eq(completions.r.payload.error),
             completions.r.ready.eq(self.completion.ready),
         ]
+        m.d.comb += self.scrubbing.eq(completions.scrubbing)
         return m

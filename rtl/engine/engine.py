@@ -24,11 +24,16 @@ Ports: no combinational path runs from an input port of the datapath to an outpu
 (``up_req.ready`` and ``dram_rsp.ready`` depend on the engine's state only), and every AES
 pipeline starts at registers, so the engine can sit between registered interfaces.
 
+Reset: every storage element is cleared by the reset (registers) or by the scrub after it
+(memories: :mod:`~rtl.engine.scrub`); every stream port is closed meanwhile
+(:class:`~rtl.engine.port_gate.StreamGate`), and shows a zero payload whenever its ``valid``
+is low (docs/security.md).
+
 Backpressure: the AES pipelines cannot stall, so nothing enters one without a reserved place in
 the queue behind it (credit counters); every port can be stalled indefinitely without loss.
 """
 
-from amaranth import Module
+from amaranth import Cat, Module, ResetSignal, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -50,6 +55,7 @@ from .layouts import (
     up_req_layout,
     up_rsp_layout,
 )
+from .port_gate import StreamGate
 from .read_path import DecryptPath
 from .read_tags import ReadTagTable
 from .response_arbiter import ResponseArbiter
@@ -171,10 +177,27 @@ class MEEngine(wiring.Component):
 
         m.submodules.keytable = keytable = KeyTable(
             slots=self.slots, keyid_bits_max=self.params["keyid_bits_max"], pa_width=pa)
+        # Every stream port passes a gate, closed during reset and the scrub after it.
+        port_open = Signal()
+
+        def gate_in(name, inner):
+            outer = getattr(self, name)
+            gate = m.submodules[f"{name}_gate"] = StreamGate(outer.payload.shape())
+            wiring.connect(m, wiring.flipped(outer), gate.i)
+            wiring.connect(m, gate.o, inner)
+            m.d.comb += gate.open.eq(port_open)
+
+        def gate_out(name, inner):
+            outer = getattr(self, name)
+            gate = m.submodules[f"{name}_gate"] = StreamGate(outer.payload.shape())
+            wiring.connect(m, inner, gate.i)
+            wiring.connect(m, gate.o, wiring.flipped(outer))
+            m.d.comb += gate.open.eq(port_open)
+
         for name in ("kp_req", "cfg_req", "entropy"):
-            wiring.connect(m, wiring.flipped(getattr(self, name)), getattr(keytable, name))
+            gate_in(name, getattr(keytable, name))
         for name in ("kp_rsp", "cfg_rsp"):
-            wiring.connect(m, getattr(keytable, name), wiring.flipped(getattr(self, name)))
+            gate_out(name, getattr(keytable, name))
 
         m.submodules.write_queue = write_queue = WriteQueue(
             pa_width=pa, tag_width=tag_width, depth=self.order_depth)
@@ -196,7 +219,7 @@ class MEEngine(wiring.Component):
             tag_width=tag_width, sources=("decrypted", "plain", "completion"))
 
         # Acceptance.
-        wiring.connect(m, wiring.flipped(self.up_req), acceptance.up_req)
+        gate_in("up_req", acceptance.up_req)
         m.d.comb += [
             acceptance.config.eq(keytable.config),
             acceptance.slot_states.eq(keytable.slot_states),
@@ -239,11 +262,11 @@ class MEEngine(wiring.Component):
             dram_issue.probe_hit.eq(write_queue.probe_hit),
         ]
         wiring.connect(m, encrypt_path.ciphertext, dram_issue.ciphertext)
-        wiring.connect(m, dram_issue.dram_req, wiring.flipped(self.dram_req))
+        gate_out("dram_req", dram_issue.dram_req)
         wiring.connect(m, dram_issue.read_issued, read_tags.issued)
 
         # Read path.
-        wiring.connect(m, wiring.flipped(self.dram_rsp), decrypt_path.dram_rsp)
+        gate_in("dram_rsp", decrypt_path.dram_rsp)
         m.d.comb += [
             read_tags.rsp_tag.eq(decrypt_path.rsp_tag),
             decrypt_path.rsp_known.eq(read_tags.rsp_known),
@@ -262,6 +285,12 @@ class MEEngine(wiring.Component):
         wiring.connect(m, decrypt_path.decrypted, arbiter.decrypted)
         wiring.connect(m, decrypt_path.plain, arbiter.plain)
         wiring.connect(m, dram_issue.completion, arbiter.completion)
-        wiring.connect(m, arbiter.up_rsp, wiring.flipped(self.up_rsp))
+        gate_out("up_rsp", arbiter.up_rsp)
+
+        # The ports open once the reset is released and every memory has been zeroed.
+        scrubbing = Cat(keytable.scrubbing, read_tags.scrubbing, write_queue.scrubbing,
+                        read_queue.scrubbing, encrypt_path.scrubbing, dram_issue.scrubbing,
+                        decrypt_path.scrubbing).any()
+        m.d.comb += port_open.eq(~ResetSignal() & ~scrubbing)
         return m
 

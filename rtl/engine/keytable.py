@@ -83,6 +83,8 @@ class KeyTable(wiring.Component):
         Key memory read port: address and enable (sampled at the clock edge).
     key_data : ``Out(SLOT_KEYS_LAYOUT)``
         The keys of the slot addressed in the previous enabled cycle (held while ``key_en`` is 0).
+    scrubbing : ``Out(1)``
+        The key memory is being zeroed after a reset (``slots`` cycles); no command is taken.
     """
 
     def __init__(self, *, slots=64, keyid_bits_max=6, pa_width=48):
@@ -100,6 +102,7 @@ class KeyTable(wiring.Component):
             "key_addr":    In(range(slots)),
             "key_en":      In(1),
             "key_data":    Out(SLOT_KEYS_LAYOUT),
+            "scrubbing":   Out(1),
         })
 
     def elaborate(self, platform):
@@ -167,8 +170,11 @@ class KeyTable(wiring.Component):
 
         with m.FSM(init="SCRUB"):
             with m.State("SCRUB"):
-                # Zeroize the key memory after reset; the slot states are already EMPTY.
-                m.d.comb += [wport.addr.eq(scrub_addr), wport.data.eq(0), wport.en.eq(1)]
+                # Zeroize the key memory after reset; the slot states are already EMPTY. The
+                # read register reads row 0 (zeroed in the first cycle), so it ends the scrub
+                # holding zeros too.
+                m.d.comb += [wport.addr.eq(scrub_addr), wport.data.eq(0), wport.en.eq(1),
+                             rport.addr.eq(0), rport.en.eq(1), self.scrubbing.eq(1)]
                 m.d.sync += scrub_addr.eq(scrub_addr + 1)
                 with m.If(scrub_addr == self.slots - 1):
                     m.next = "IDLE"
@@ -184,7 +190,8 @@ class KeyTable(wiring.Component):
                     m.next = "CFG_EVAL"
 
             with m.State("KP_EVAL"):
-                m.d.sync += [st_slot.eq(kp.keyid), st_write.eq(0)]
+                # The latched key words are used here only: they do not outlive this cycle.
+                m.d.sync += [st_slot.eq(kp.keyid), st_write.eq(0), kp.key1.eq(0), kp.key2.eq(0)]
                 with m.If(bad_cmd):
                     m.d.sync += st_status.eq(KeyProgramStatus.INVALID_PROG_CMD)
                     m.next = "RSP"

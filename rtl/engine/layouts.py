@@ -118,7 +118,13 @@ def up_rsp_layout(tag_width=8):
 
 
 def dram_req_layout(pa_width=48, dram_tag_width=5):
-    """DRAM request: stripped line ``addr``, ``write``, engine ``tag``, ``data`` as stored."""
+    """DRAM request: stripped line ``addr``, ``write``, engine ``tag``, ``data`` as stored.
+
+    Only reads carry a tag: the DRAM answers reads alone (``dram_rsp_layout``) and a write has
+    no response, so a write's ``tag`` field is not a tag and is driven 0; it never names an
+    outstanding read (the engine's DRAM-side contract, docs/integration.md). Reads' ``data``
+    is likewise 0.
+    """
     return data.StructLayout({
         "addr":  pa_width,
         "write": 1,

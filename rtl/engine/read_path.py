@@ -63,6 +63,8 @@ class DecryptPath(wiring.Component):
         Plaintext lines (``error`` OK), offered from the head register.
     err_dram_rsp_tag : ``Out(1)``
         Sticky: a DRAM response arrived whose tag has no read out at the DRAM.
+    scrubbing : ``Out(1)``
+        Its queues are being zeroed after a reset (:class:`~rtl.engine.scrub.Scrubber`).
     """
 
     def __init__(self, *, tag_width=8, dram_tag_width=5, lanes=1, regs_per_round=1,
@@ -91,6 +93,7 @@ class DecryptPath(wiring.Component):
             "decrypted": Out(stream.Signature(up_rsp_layout(tag_width))),
             "plain": Out(stream.Signature(up_rsp_layout(tag_width))),
             "err_dram_rsp_tag": Out(1),
+            "scrubbing": Out(1),
         })
 
     @property
@@ -213,5 +216,6 @@ class DecryptPath(wiring.Component):
             decrypted_lines.w.payload.tag.eq(out_tag.up_tag),
             decrypted_lines.w.payload.data.eq(line),
         ]
+        m.d.comb += self.scrubbing.eq(decrypted_lines.scrubbing)
         return m
 

@@ -13,6 +13,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from .layouts import READ_CONTEXT_LAYOUT
+from .scrub import Scrubber
 
 __all__ = ["ReadTagTable"]
 
@@ -33,7 +34,7 @@ class ReadTagTable(wiring.Component):
         Allocate :attr:`alloc_tag` to a read (``tag``: its upstream tag). ``ready`` is high
         while a tag is free; it depends on the table's state only.
     alloc_tag : ``Out(dram_tag_width)``
-        The lowest free DRAM tag.
+        The lowest free DRAM tag. No tag is given out while :attr:`scrubbing`.
     context : ``In(stream.Signature({"dram_tag", "context"}, always_ready=True))``
         T_0 / K1-last of an encrypted read (from the tweak unit); marks its context ready.
     issued : ``In(stream.Signature(dram_tag_width, always_ready=True))``
@@ -54,6 +55,8 @@ class ReadTagTable(wiring.Component):
     context_data : ``Out(READ_CONTEXT_LAYOUT)``
         T_0 / K1-last read in the last cycle ``context_read`` was high (held otherwise). It is
         the context of that tag only if ``context_tag_ready`` was high in that cycle.
+    scrubbing : ``Out(1)``
+        The contexts are being zeroed after a reset (``2**dram_tag_width`` cycles).
     """
 
     def __init__(self, *, tag_width=8, dram_tag_width=5):
@@ -75,6 +78,7 @@ class ReadTagTable(wiring.Component):
             "context_tag_ready": Out(1),
             "context_read": In(1),
             "context_data": Out(READ_CONTEXT_LAYOUT),
+            "scrubbing": Out(1),
         })
 
     def elaborate(self, platform):
@@ -89,11 +93,13 @@ class ReadTagTable(wiring.Component):
                                                   init=[])
         ctx_write = contexts.write_port()
         ctx_read = contexts.read_port(domain="sync", transparent_for=())
+        m.submodules.scrubber = scrubber = Scrubber(ntags)
+        m.d.comb += self.scrubbing.eq(scrubber.active)
 
         for i in reversed(range(ntags)):        # lowest free tag wins
             with m.If(~allocated[i]):
                 m.d.comb += self.alloc_tag.eq(i)
-        m.d.comb += self.alloc.ready.eq(~allocated.all())
+        m.d.comb += self.alloc.ready.eq(~allocated.all() & ~scrubber.active)
 
         tag = self.alloc_tag
         with m.If(self.alloc.valid & self.alloc.ready):
@@ -112,6 +118,11 @@ class ReadTagTable(wiring.Component):
             self.context_data.eq(ctx_read.data),
             self.context_tag_ready.eq(context_ready.bit_select(self.context_tag, 1)),
         ]
+        with m.If(scrubber.active):
+            # Zero every context; read word 0 (zeroed in the first cycle) so the read register
+            # ends the scrub holding zeros too.
+            m.d.comb += [ctx_write.en.eq(1), ctx_write.addr.eq(scrubber.addr),
+                         ctx_write.data.eq(0), ctx_read.addr.eq(0), ctx_read.en.eq(1)]
         with m.If(self.context.valid):
             m.d.sync += context_ready.bit_select(self.context.payload.dram_tag, 1).eq(1)
         with m.If(self.issued.valid):

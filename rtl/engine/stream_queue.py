@@ -1,14 +1,18 @@
-"""A first-in first-out queue with ``lib.stream`` ports and a typed payload.
+"""A first-in first-out queue with ``lib.stream`` ports, a typed payload and a scrub.
 
-The engine's queues hold structured entries (order-queue entries, tweaks, lines); this wraps
-Amaranth's :class:`~amaranth.lib.fifo.SyncFIFO` so both ends are streams whose payload is a
-:class:`~amaranth.lib.data.View` of the entry layout.
+The engine's queues hold structured entries (order-queue entries, tweaks, plaintext and
+ciphertext lines); both ends are streams whose payload is a :class:`~amaranth.lib.data.View`
+of the entry layout. The storage is a memory (LUT RAM on an FPGA), which no reset clears, so
+the queue zeroes it after every reset (:class:`~rtl.engine.scrub.Scrubber`) and takes no
+entry meanwhile: a plaintext line or a tweak never outlives a reset.
 """
 
-from amaranth import Module, Shape
+from amaranth import Module, Mux, Shape, Signal
 from amaranth.lib import stream, wiring
-from amaranth.lib.fifo import SyncFIFO, SyncFIFOBuffered
+from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
+
+from .scrub import Scrubber
 
 __all__ = ["StreamQueue"]
 
@@ -16,49 +20,68 @@ __all__ = ["StreamQueue"]
 class StreamQueue(wiring.Component):
     """A FIFO queue of ``depth`` entries of ``shape``.
 
+    An entry written in one cycle can be read in the next (the read data comes from an
+    asynchronous memory read), as with Amaranth's :class:`~amaranth.lib.fifo.SyncFIFO`.
+
     Parameters
     ----------
     shape : shape-castable
         Entry shape (a layout gives views on both ends).
     depth : int
         Entries.
-    buffered : bool
-        ``False``: :class:`SyncFIFO`, an entry written in one cycle can be read in the next
-        (its read data comes from an asynchronous memory read). ``True``:
-        :class:`SyncFIFOBuffered`, one more cycle, and the read data is a register, so a
-        pipeline can start at it.
 
     Members
     -------
     w : ``In(stream.Signature(shape))``
-        Entries in; ``ready`` depends only on the queue's state (never on ``w.valid``).
+        Entries in; ``ready`` depends only on the queue's state (never on ``w.valid``). Low
+        while the storage is being scrubbed.
     r : ``Out(stream.Signature(shape))``
         Entries out, oldest first.
     level : ``Out(range(depth + 1))``
         Entries held.
+    scrubbing : ``Out(1)``
+        The storage is being zeroed after a reset (``depth`` cycles).
     """
 
-    def __init__(self, shape, depth, *, buffered=False):
+    def __init__(self, shape, depth):
+        if not isinstance(depth, int) or depth < 1:
+            self._MustUse__silence = True  # never elaborated
+            raise ValueError(f"depth must be a positive int, not {depth!r}")
         self.shape = shape
         self.depth = depth
-        self.buffered = buffered
         super().__init__({
             "w": In(stream.Signature(shape)),
             "r": Out(stream.Signature(shape)),
             "level": Out(range(depth + 1)),
+            "scrubbing": Out(1),
         })
 
     def elaborate(self, platform):
         m = Module()
-        fifo_cls = SyncFIFOBuffered if self.buffered else SyncFIFO
-        m.submodules.fifo = fifo = fifo_cls(width=Shape.cast(self.shape).width, depth=self.depth)
+        depth = self.depth
+        width = Shape.cast(self.shape).width
+        m.submodules.storage = storage = Memory(shape=width, depth=depth, init=[])
+        m.submodules.scrubber = scrubber = Scrubber(depth)
+        wport = storage.write_port()
+        rport = storage.read_port(domain="comb")
+        w_ptr = Signal(range(depth))
+        r_ptr = Signal(range(depth))
+
+        push = self.w.valid & self.w.ready
+        pop = self.r.valid & self.r.ready
         m.d.comb += [
-            fifo.w_data.eq(self.w.payload),
-            fifo.w_en.eq(self.w.valid),
-            self.w.ready.eq(fifo.w_rdy),
-            self.r.payload.eq(fifo.r_data),
-            self.r.valid.eq(fifo.r_rdy),
-            fifo.r_en.eq(self.r.ready),
-            self.level.eq(fifo.level),
+            self.scrubbing.eq(scrubber.active),
+            self.w.ready.eq((self.level != depth) & ~scrubber.active),
+            self.r.valid.eq(self.level != 0),
+            rport.addr.eq(r_ptr),
+            self.r.payload.eq(rport.data),
+            wport.addr.eq(Mux(scrubber.active, scrubber.addr, w_ptr)),
+            wport.data.eq(Mux(scrubber.active, 0, self.w.payload)),
+            wport.en.eq(scrubber.active | push),
         ]
+        with m.If(push):
+            m.d.sync += w_ptr.eq(Mux(w_ptr == depth - 1, 0, w_ptr + 1))
+        with m.If(pop):
+            m.d.sync += r_ptr.eq(Mux(r_ptr == depth - 1, 0, r_ptr + 1))
+        m.d.sync += self.level.eq(self.level + push - pop)
         return m

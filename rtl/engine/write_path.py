@@ -53,6 +53,8 @@ class EncryptPath(wiring.Component):
         tweaks than plaintext lines waiting, and both queues have ``write_depth`` entries.
     ciphertext : ``Out(stream.Signature(LINE_BITS))``
         Ciphertext lines, in the same order.
+    scrubbing : ``Out(1)``
+        Its queues are being zeroed after a reset (:class:`~rtl.engine.scrub.Scrubber`).
     """
 
     def __init__(self, *, lanes=1, regs_per_round=1, sbox=DEFAULT_SBOX, write_depth=8,
@@ -69,6 +71,7 @@ class EncryptPath(wiring.Component):
             "plaintext": In(stream.Signature(LINE_BITS)),
             "tweak": In(stream.Signature(WRITE_TWEAK_LAYOUT, always_ready=True)),
             "ciphertext": Out(stream.Signature(LINE_BITS)),
+            "scrubbing": Out(1),
         })
 
     @property
@@ -131,4 +134,5 @@ class EncryptPath(wiring.Component):
             line = blocks
         m.d.comb += [ciphertexts.w.valid.eq(line_done), ciphertexts.w.payload.eq(line)]
         m.d.sync += lines_in_flight.eq(lines_in_flight + (start & push) - line_done)
+        m.d.comb += self.scrubbing.eq(write_data.scrubbing | write_tweaks.scrubbing | ciphertexts.scrubbing)
         return m

@@ -58,6 +58,8 @@ class WriteQueue(wiring.Component):
         A read's line and the number of the next write at its acceptance.
     probe_hit : ``Out(1)``
         A write to ``probe_addr`` numbered before ``probe_number`` is queued.
+    scrubbing : ``Out(1)``
+        The queue's storage is being zeroed after a reset (no entry is taken meanwhile).
     """
 
     def __init__(self, *, pa_width=48, tag_width=8, depth=16):
@@ -71,6 +73,7 @@ class WriteQueue(wiring.Component):
             "probe_addr": In(pa_width),
             "probe_number": In(self.number_width),
             "probe_hit": Out(1),
+            "scrubbing": Out(1),
         })
 
     def elaborate(self, platform):
@@ -79,6 +82,7 @@ class WriteQueue(wiring.Component):
         m.submodules.entries = entries = StreamQueue(self.w.payload.shape(), depth)
         wiring.connect(m, wiring.flipped(self.w), entries.w)
         wiring.connect(m, entries.r, wiring.flipped(self.r))
+        m.d.comb += self.scrubbing.eq(entries.scrubbing)
 
         # A copy of each slot's line and number, kept with the FIFO's own pointer sequence.
         slot_is_write = Signal(depth)

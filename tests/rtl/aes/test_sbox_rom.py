@@ -23,6 +23,7 @@ def _stream(dut, vectors, drive, sample, latency):
 
     async def tb(ctx):
         for cycle in range(len(vectors) + latency):
+            ctx.set(dut.en, cycle < len(vectors))
             if cycle < len(vectors):
                 drive(ctx, vectors[cycle])
             await ctx.tick()
