@@ -138,8 +138,10 @@ regress: check-sim $(STAMP) $(if $(filter icarus,$(SIM)),icarus)
 	  $(if $(SEED),--seed $(SEED)) $(if $(TESTS),--tests '$(TESTS)')
 
 # Everything CI runs: unit tests, Amaranth-simulator tests, cocotb tests on both simulators.
+# Verilator models are built at -O0 here: make test's runs are short, their C++ compile is not.
 test: $(STAMP) icarus soc-deps
-	$(PY) -m pytest -q -n $(JOBS) $(if $(TESTS),-k '$(TESTS)')
+	MEMCRYPT_VERILATOR_OPT=$${MEMCRYPT_VERILATOR_OPT:--O0} \
+	  $(PY) -m pytest -q -n $(JOBS) $(if $(TESTS),-k '$(TESTS)')
 
 verilog: $(STAMP)
 	$(PY) -m rtl.verilog -o build/verilog
