@@ -59,6 +59,7 @@ help:
 	  '  SCHEDULER=ADDRESS     run make sim / make coverage jobs on a Dask scheduler' \
 	  '  FORMAL=job,...        make formal: only these jobs' \
 	  '  SOC_ENGINE=1          make fpga: the SoC with the engine instead of the bypass' \
+	  '  MEMCRYPT_VERILATOR_OPT=-O0|-Os|...  C++ optimization of Verilator models (make test: -O0)' \
 	  'Without make: python -m golden_model --help, python -m sim.kat --help, python -m sim.regress --list'
 
 # The venv is rebuilt when the project's dependencies change.

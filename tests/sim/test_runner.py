@@ -79,3 +79,23 @@ def test_simulator_defaults_fill_only_unset_accepted_params():
     assert runner.simulation_params("verilator", aes, None) == {}
     # A design without an sbox parameter gets nothing it would not accept.
     assert runner.simulation_params("icarus", DESIGN, {"width": 8}) == {"width": 8}
+
+
+def test_verilator_opt_knob(monkeypatch):
+    monkeypatch.delenv(runner.VERILATOR_OPT_ENV, raising=False)
+    assert runner.verilator_opt() == "-Os"
+    monkeypatch.setenv(runner.VERILATOR_OPT_ENV, "-O0")
+    assert runner.verilator_opt() == "-O0"
+    monkeypatch.setenv(runner.VERILATOR_OPT_ENV, "-O9; rm -rf /")
+    with pytest.raises(ValueError, match="MEMCRYPT_VERILATOR_OPT"):
+        runner.verilator_opt()
+
+
+def test_make_args_reach_only_the_make_command():
+    class FakeRunner:
+        def _build_command(self):
+            return [["verilator", "-cc"], ["make", "-j", "2"]]
+
+    fake = FakeRunner()
+    runner._with_make_args(fake, ["OPT_FAST=-O0"])
+    assert fake._build_command() == [["verilator", "-cc"], ["make", "-j", "2", "OPT_FAST=-O0"]]
