@@ -7,7 +7,7 @@ the queue zeroes it after every reset (:class:`~rtl.engine.scrub.Scrubber`) and 
 entry meanwhile: a plaintext line or a tweak never outlives a reset.
 """
 
-from amaranth import Module, Mux, Shape, Signal
+from amaranth import Module, Mux, ResetSignal, Shape, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -34,9 +34,9 @@ class StreamQueue(wiring.Component):
     -------
     w : ``In(stream.Signature(shape))``
         Entries in; ``ready`` depends only on the queue's state (never on ``w.valid``). Low
-        while the storage is being scrubbed.
+        during reset and while the storage is being scrubbed.
     r : ``Out(stream.Signature(shape))``
-        Entries out, oldest first.
+        Entries out, oldest first (``valid`` low during reset).
     level : ``Out(range(depth + 1))``
         Entries held.
     scrubbing : ``Out(1)``
@@ -69,10 +69,13 @@ class StreamQueue(wiring.Component):
 
         push = self.w.valid & self.w.ready
         pop = self.r.valid & self.r.ready
+        # No handshake while the reset is asserted: the pointers are being cleared in that
+        # cycle, so an entry taken or given then would be lost or duplicated.
+        in_reset = ResetSignal()
         m.d.comb += [
             self.scrubbing.eq(scrubber.active),
-            self.w.ready.eq((self.level != depth) & ~scrubber.active),
-            self.r.valid.eq(self.level != 0),
+            self.w.ready.eq((self.level != depth) & ~scrubber.active & ~in_reset),
+            self.r.valid.eq((self.level != 0) & ~in_reset),
             rport.addr.eq(r_ptr),
             self.r.payload.eq(rport.data),
             wport.addr.eq(Mux(scrubber.active, scrubber.addr, w_ptr)),

@@ -14,6 +14,9 @@ Depths, and why:
   reset takes ``slots`` cycles; with ``slots=4`` a depth of 24 carries a reset, the scrub and a
   whole SET_KEY command to its response with room for a stalled response, and 40 (``make
   formal``) carries two commands back to back.
+- stream queue (4 entries): a reset, the 4-cycle scrub, 4 writes to fill it and 4 reads to
+  drain it fit in 16 steps (13 needed), so every level and pointer pair of a 4-entry queue is
+  reached, with a reset in the middle of traffic.
 """
 
 from collections.abc import Callable
@@ -21,6 +24,7 @@ from dataclasses import dataclass, field
 
 from .decode import DecodeEquivalence
 from .keytable import KeyTableHarness
+from .stream_queue import StreamQueueHarness
 
 __all__ = ["FormalJob", "FORMAL_JOBS"]
 
@@ -87,6 +91,10 @@ FORMAL_JOBS = [
               "not ready during reset and scrub, lock bits sticky until reset",
               lambda mutation: KeyTableHarness(slots=4, mutation=mutation), depth=24,
               mutations=KeyTableHarness.MUTATIONS),
+    FormalJob("stream_queue", "every engine queue: an ideal FIFO (order, no loss, no duplicate, "
+              "no overflow), stream rules, quiet during reset and scrub",
+              lambda mutation: StreamQueueHarness(depth=4, width=4, mutation=mutation),
+              depth=16, mutations=StreamQueueHarness.MUTATIONS),
     FormalJob("keytable_ports_deep", "the key-table properties, two commands deep",
               lambda mutation: KeyTableHarness(slots=4, mutation=mutation), depth=40, fast=False,
               mutations=KeyTableHarness.MUTATIONS),
