@@ -44,6 +44,7 @@ def test_lines_out_once_and_right(lanes):
     got = {}
 
     async def tb(ctx):
+        await ctx.tick().until(~(tags.scrubbing | path.scrubbing))   # memories zeroed first
         # Allocate 12 tags (every third read plaintext) and issue them.
         for up_tag in range(12):
             enc = up_tag % 3 != 0

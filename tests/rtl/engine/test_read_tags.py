@@ -20,6 +20,11 @@ def test_read_tag_lifecycle():
             ctx.set(dut.alloc.valid, 0)
             return tag
 
+        # After reset the contexts are scrubbed (2**dram_tag_width cycles): no tag given out.
+        for _ in range(4):
+            assert ctx.get(dut.scrubbing) and not ctx.get(dut.alloc.ready)
+            await ctx.tick()
+        assert not ctx.get(dut.scrubbing)
         assert [await alloc(i % 2, 100 + i) for i in range(4)] == [0, 1, 2, 3]
         assert not ctx.get(dut.alloc.ready)                     # all four tags allocated
 

@@ -20,6 +20,7 @@ def _run(lanes, stall, n=12, seed=0):
     out = []
 
     async def plaintext_tb(ctx):
+        await ctx.tick().until(~dut.scrubbing)       # the queues are zeroed after reset first
         for _k1, _k2, _i, line in lines:
             ctx.set(dut.plaintext.valid, 1)
             ctx.set(dut.plaintext.payload, line)
@@ -28,6 +29,7 @@ def _run(lanes, stall, n=12, seed=0):
 
     async def tweak_tb(ctx):
         # The tweak unit delivers each write's tweak some cycles after its plaintext.
+        await ctx.tick().until(~dut.scrubbing)
         await ctx.tick().repeat(3)
         for k1, k2, i, _line in lines:
             ctx.set(dut.tweak.valid, 1)

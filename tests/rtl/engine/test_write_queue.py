@@ -22,6 +22,7 @@ def test_probe_and_order_across_number_wrap():
     rng = random.Random(4)
 
     async def tb(ctx):
+        await ctx.tick().until(~dut.scrubbing)        # the queue's storage is zeroed first
         queued = []                                   # (kind, addr, number)
         number = (1 << width) - 6                     # the numbers wrap through 0 below
         for _step in range(60):
