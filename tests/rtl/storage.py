@@ -1,8 +1,9 @@
 """Every storage element of an elaborated design, found by walking its fragments (for the
 zeroization tests: the design says what it stores, the tests do not hand-list it).
 
-A storage element is a signal assigned in a clocked domain (a register), a memory's words, or
-the data register of a memory's synchronous read port.
+A storage element is a signal assigned in a clocked domain (a register), the words of a
+writable memory, or the data register of a memory's synchronous read port (ROMs included: the
+register holds what was looked up).
 """
 
 from dataclasses import dataclass, field
@@ -47,7 +48,9 @@ def storage_of(dut):
 
     def walk(fragment, path):
         if isinstance(fragment, MemoryInstance):
-            storage.memories[path] = fragment._data
+            if fragment._write_ports:
+                # (A memory without a write port is a ROM: constants, nothing it could keep.)
+                storage.memories[path] = fragment._data
             for n, port in enumerate(fragment._read_ports):
                 if port._domain != "comb":
                     storage.registers[f"{path}/read_port{n}.data"] = port._data
