@@ -17,28 +17,12 @@ way one property must catch; tests/verif/formal runs each and checks which prope
 """
 
 from amaranth import Cat, Elaboratable, Module, Signal, Value
-from amaranth.lib import wiring
 
 from rtl.engine.keytable import KeyTable
 
-from .properties import PropertySet, ResetTracker, past, stream_rules
+from .properties import ObservedStream, PropertySet, ResetTracker, free_inputs, past, stream_rules
 
-__all__ = ["KeyTableHarness", "free_inputs"]
-
-
-def free_inputs(component):
-    """A new harness signal for every input of *component*: ``[(input, free signal)]``.
-
-    The harness drives each input from its signal and makes the signals its ports, so they are
-    free in the formal model. An undriven input would instead be tied to its initial value,
-    hiding every behaviour that needs it.
-    """
-    pairs = []
-    for path, member, value in component.signature.flatten(component):
-        if member.flow == wiring.In:
-            value = Value.cast(value)
-            pairs.append((value, Signal(len(value), name="in_" + "__".join(map(str, path)))))
-    return pairs
+__all__ = ["KeyTableHarness"]
 
 
 class KeyTableHarness(Elaboratable):
@@ -116,15 +100,11 @@ class KeyTableHarness(Elaboratable):
             with m.If(dut.cfg_rsp.valid & dut.cfg_rsp.ready):
                 m.d.comb += tme_lock.eq(0)
 
-        class _Observed:                            # a stream port as the harness sees it
-            def __init__(self, valid, ready, payload):
-                self.valid, self.ready, self.payload = valid, ready, payload
-
-        kp_rsp = _Observed(kp_valid, dut.kp_rsp.ready, dut.kp_rsp.payload)
-        cfg_rsp = _Observed(cfg_valid, dut.cfg_rsp.ready,
+        kp_rsp = ObservedStream(kp_valid, dut.kp_rsp.ready, dut.kp_rsp.payload)
+        cfg_rsp = ObservedStream(cfg_valid, dut.cfg_rsp.ready,
                             Cat(Value.cast(dut.cfg_rsp.payload.status), cfg_data))
-        kp_req = _Observed(dut.kp_req.valid, kp_ready, dut.kp_req.payload)
-        cfg_req = _Observed(dut.cfg_req.valid, cfg_ready, dut.cfg_req.payload)
+        kp_req = ObservedStream(dut.kp_req.valid, kp_ready, dut.kp_req.payload)
+        cfg_req = ObservedStream(dut.cfg_req.valid, cfg_ready, dut.cfg_req.payload)
 
         # Environment: the stream rules on the inputs (assumed).
         for name, port in (("kp_req", kp_req), ("cfg_req", cfg_req), ("entropy", dut.entropy)):

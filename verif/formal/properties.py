@@ -14,8 +14,9 @@ cycle, so every property is written to hold across a reset in the middle of traf
 
 from amaranth import Module, ResetSignal, Signal, Value
 from amaranth.hdl import Assert, Assume, Cover
+from amaranth.lib import wiring
 
-__all__ = ["PropertySet", "ResetTracker", "past", "stream_rules"]
+__all__ = ["PropertySet", "ResetTracker", "ObservedStream", "free_inputs", "past", "stream_rules"]
 
 
 class PropertySet:
@@ -53,6 +54,29 @@ class PropertySet:
     def cover(self, test, name, *, src_loc_at=0):
         """Show that *test* is reachable (non-vacuity of a property)."""
         self._add("cover", Cover, test, name, src_loc_at)
+
+
+def free_inputs(component):
+    """A new harness signal for every input of *component*: ``[(input, free signal)]``.
+
+    The harness drives each input from its signal and makes the signals its ports, so they are
+    free in the formal model. An undriven input would instead be tied to its initial value,
+    hiding every behaviour that needs it.
+    """
+    pairs = []
+    for path, member, value in component.signature.flatten(component):
+        if member.flow == wiring.In:
+            value = Value.cast(value)
+            pairs.append((value, Signal(len(value), name="in_" + "__".join(map(str, path)))))
+    return pairs
+
+
+class ObservedStream:
+    """A stream port as a harness observes it: ``valid``, ``ready`` and ``payload`` values,
+    any of which a seeded bug may have replaced (pass it to :func:`stream_rules`)."""
+
+    def __init__(self, valid, ready, payload):
+        self.valid, self.ready, self.payload = valid, ready, payload
 
 
 def past(m: Module, value, *, name):

@@ -25,8 +25,7 @@ from amaranth.lib import data
 
 from rtl.engine.stream_queue import StreamQueue
 
-from .keytable import free_inputs
-from .properties import PropertySet, ResetTracker, stream_rules
+from .properties import ObservedStream, PropertySet, ResetTracker, free_inputs, stream_rules
 
 __all__ = ["StreamQueueHarness"]
 
@@ -99,11 +98,7 @@ class StreamQueueHarness(Elaboratable):
             with m.If(resets.cycles == 0):
                 m.d.comb += w_ready.eq(1)
 
-        class _Observed:                            # a stream port as the harness sees it
-            def __init__(self, valid, ready, payload):
-                self.valid, self.ready, self.payload = valid, ready, payload
-
-        r = _Observed(r_valid, dut.r.ready, r_payload)
+        r = ObservedStream(r_valid, dut.r.ready, r_payload)
         stream_rules(m, props, resets, dut.w, name="w", role="input")
         m.d.comb += holding.eq(stream_rules(m, props, resets, r, name="r", role="output"))
 
