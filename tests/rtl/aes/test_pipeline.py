@@ -11,6 +11,7 @@ from amaranth.sim import Simulator
 from rtl.aes import reference as ref
 from rtl.aes.key_schedule import AESLastRoundKey
 from rtl.aes.pipeline import AESDecryptPipeline, AESEncryptPipeline
+from tests.rtl.storage import storage_of
 
 FIPS = [  # (key, plaintext, ciphertext): FIPS-197 Appendix B and Appendix C.1
     ("2b7e151628aed2a6abf7158809cf4f3c", "3243f6a8885a308d313198a2e0370734",
@@ -141,8 +142,6 @@ def test_idle_pipeline_holds_zeros(cls, regs_per_round, sbox):
     last block has left, every register of the pipeline (enumerated from the design) holds
     zero, and a block RAM's read register holds its word 0 (the idle address): no key and no
     value derived from one stays, and nothing is computed without a valid block."""
-    from tests.rtl.storage import storage_of
-
     dut = cls(tag_width=8, regs_per_round=regs_per_round, sbox=sbox)
     storage = storage_of(dut)
     rng = random.Random(3)
