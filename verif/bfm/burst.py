@@ -68,6 +68,8 @@ _REQ_F, _RSP_F, _DRAM_F, _FILL_F = (record_fields(x)
                                     for x in (UP_REQ, UP_RSP_REC, DRAM_REC, FILL))
 _RSP_PUBLIC = ("tag", "data", "error")
 _DRAM_PUBLIC = ("addr", "write", "tag", "data")
+# (offset, mask) of each field, by name: poll() unpacks with these directly (no dict per record).
+_RSP_AT, _DRAM_AT = ({name: (off, mask) for name, off, mask in f} for f in (_RSP_F, _DRAM_F))
 
 
 def _read(handle) -> int:
@@ -365,10 +367,13 @@ class BurstTransport:
         # 2. responses
         wp = _read(dut.rs_wp)
         moved = self._rs_rp != wp
+        (c_o, c_m), (t_o, t_m), (e_o, e_m), (d_o, d_m) = (
+            _RSP_AT[k] for k in ("cycle", "tag", "error", "data"))
         while self._rs_rp != wp:
-            rec = unpack_record(_read(self.rs[self._rs_rp % depth]), _RSP_F)
-            txn = StreamTransaction(**{k: rec[k] for k in _RSP_PUBLIC})
-            txn.cycle = rec["cycle"] + off
+            v = _read(self.rs[self._rs_rp % depth])
+            txn = StreamTransaction(tag=v >> t_o & t_m, data=v >> d_o & d_m,
+                                    error=v >> e_o & e_m)
+            txn.cycle = (v >> c_o & c_m) + off
             events.append((txn.cycle, 1, txn))
             self._rs_rp = (self._rs_rp + 1) % mod
         if moved:
@@ -376,14 +381,18 @@ class BurstTransport:
         # 3. DRAM requests
         wp = _read(dut.dr_wp)
         moved = self._dr_rp != wp
+        (c_o, c_m), (a_o, a_m), (w_o, w_m), (t_o, t_m), (m_o, m_m), (d_o, d_m) = (
+            _DRAM_AT[k] for k in ("cycle", "addr", "write", "tag", "miss", "data"))
         while self._dr_rp != wp:
-            rec = unpack_record(_read(self.dr[self._dr_rp % depth]), _DRAM_F)
-            stored = None if rec["write"] else rec["data"]
-            if stored is not None:
-                rec["data"] = 0  # the port's data of a read is not part of the transaction
-            txn = StreamTransaction(**{k: rec[k] for k in _DRAM_PUBLIC})
-            txn.cycle = rec["cycle"] + off
-            events.append((txn.cycle, 2, (txn, rec["miss"], stored)))
+            v = _read(self.dr[self._dr_rp % depth])
+            write = v >> w_o & w_m
+            data = v >> d_o & d_m
+            # A read's record carries the line the harness will answer with; the port's data
+            # of a read is not part of the transaction (0).
+            txn = StreamTransaction(addr=v >> a_o & a_m, write=write, tag=v >> t_o & t_m,
+                                    data=data if write else 0)
+            txn.cycle = (v >> c_o & c_m) + off
+            events.append((txn.cycle, 2, (txn, v >> m_o & m_m, None if write else data)))
             self._dr_rp = (self._dr_rp + 1) % mod
         if moved:
             dut.dr_rp.value = self._dr_rp

@@ -21,6 +21,9 @@ and moves many transactions per wake-up through wide ports:
   Python keeps the authoritative copy of memory (every DRAM write is in the DRAM ring);
 - **random stalls** come from 32-bit LFSRs loaded from ``seed`` while ``init`` is high, so a
   run is reproducible from the test's seed; ``st_<port>`` count the pause cycles;
+- **stall flags** (``bp``, sticky, one bit per port of :data:`BP_PORTS`): a cycle with
+  ``valid`` high and ``ready`` low outside reset was seen on that port (the backpressure
+  covergroup reads them once, instead of a Python watcher waking every cycle);
 - **protocol checks** (sticky flags): a DRAM read tag reused while outstanding
   (``err_dram_tag``), ``dram_req`` or ``up_rsp`` dropping ``valid`` or changing the payload
   while stalled (``err_dram_req``, ``err_up_rsp``).
@@ -42,7 +45,7 @@ from rtl.aes.sbox import DEFAULT_SBOX
 from rtl.engine.top import MEEngineTop
 
 __all__ = ["BurstHarness", "UP_REQ", "UP_RSP_REC", "DRAM_REC", "FILL", "PASS_THROUGH",
-           "PAUSE_PORTS", "lfsr_next"]
+           "PAUSE_PORTS", "BP_PORTS", "lfsr_next"]
 
 #: One upstream request slot, as Python writes it.
 UP_REQ = data.StructLayout({"addr": 64, "write": 1, "asid": 6, "tag": 8, "data": 512})
@@ -58,6 +61,9 @@ FILL = data.StructLayout({"tag": 5, "data": 512})
 PASS_THROUGH = ("kp_req", "kp_rsp", "cfg_req", "cfg_rsp", "entropy")
 #: Ports with an LFSR pause generator, in the order of their LFSR seeds.
 PAUSE_PORTS = ("up_req", "up_rsp", "dram_req", "dram_rsp")
+#: Ports of the engine whose stalls the ``bp`` flags record, bit 0 first.
+BP_PORTS = ("up_req", "up_rsp", "dram_req", "dram_rsp", "kp_req", "kp_rsp", "cfg_req",
+            "cfg_rsp")
 
 _LFSR_TAPS = 0x80200003  # x^32 + x^22 + x^2 + x + 1 (maximal length), Galois form
 
@@ -138,7 +144,7 @@ class BurstHarness(wiring.Component):
         members.update({f"p_{port}": In(8) for port in PAUSE_PORTS})
         members.update({f"st_{port}": Out(32) for port in PAUSE_PORTS})
         members.update(dram_busy=Out(8), err_dram_tag=Out(1), err_dram_req=Out(1),
-                       err_up_rsp=Out(1))
+                       err_up_rsp=Out(1), bp=Out(len(BP_PORTS)))
         super().__init__(members)
 
     def elaborate(self, platform):
@@ -356,6 +362,14 @@ class BurstHarness(wiring.Component):
                     for t in range(ntags):
                         with m.Case(t):
                             h += count[t].eq(latency)
+        # -- stall flags: valid high and ready low at an edge, outside reset, per port -----
+        bp = _reg(len(BP_PORTS))
+        m.d.comb += self.bp.eq(bp)
+        on_init.append(bp.eq(0))
+        stalled_now = Cat(getattr(eng, f"{port}_valid") & ~getattr(eng, f"{port}_ready")
+                          for port in BP_PORTS)
+        with m.If(~rst):
+            h += bp.eq(bp | stalled_now)
         # the engine's reset forgets every read in flight (as the Python DRAM model's abort)
         with m.If(rst):
             h += [busy.eq(0), held.eq(0)]

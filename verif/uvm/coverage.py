@@ -11,6 +11,13 @@ themselves for stalls, the reset input and the sticky ``err_dram_rsp_tag`` outpu
 
 Each run exports ``fcov.json`` (every bin and its hit count, see :func:`export`), which
 :mod:`verif.coverage` merges by summing.
+
+Sampling is *batched*: :func:`sample` only counts its values (a dict increment), and
+:func:`flush` hands each distinct sample to cocotb-coverage once, with its multiplicity
+(:func:`_add_hits`). cocotb-coverage costs tens of microseconds per call, and a run samples a
+handful of distinct value combinations thousands of times; the bins and hit counts are the
+same as sampling every call (``tests/verif/test_uvm_coverage.py``). :func:`bins`,
+:func:`summary` and :func:`export` flush first.
 """
 
 from __future__ import annotations
@@ -35,8 +42,8 @@ from golden_model.engine import EngineParams, ErrorCode
 from golden_model.keytable import Command, KeyProgramStatus
 from verif.testplan import coverpoints
 
-__all__ = ["XF", "PORTS", "CoverageCollector", "PortSampler", "sample", "sample_platform",
-           "export", "summary", "bins"]
+__all__ = ["XF", "PORTS", "CoverageCollector", "PortSampler", "sample", "sample_now",
+           "sample_platform", "flush", "export", "summary", "bins"]
 
 #: Ports watched for stalls (valid high, ready low): the DUT's and the testbench's side.
 PORTS = ("up_req", "up_rsp", "dram_req", "dram_rsp", "kp_req", "kp_rsp", "cfg_req", "cfg_rsp")
@@ -104,19 +111,53 @@ def _build():
                     raise KeyError(f"testplan coverpoint {name} has no sampling function")
                 calls.append(CoverPoint(name, xf=XF[name], bins=list(spec["bins"]))(_nothing))
         samplers[group] = calls
+        _GROUP_ITEMS[group] = [name for name, _ in points]
     missing = set(XF) - set(coverpoints())
     if missing:
         raise KeyError(f"sampling functions for coverpoints not in the testplan: {missing}")
     return samplers
 
 
+_GROUP_ITEMS: dict[str, list[str]] = {}  # covergroup -> its coverpoints and crosses
 _SAMPLERS = _build()
 
 
-def sample(group, **values):
-    """Sample covergroup *group* (``"mee.kp"``) with the named values."""
+def sample_now(group, **values):
+    """Sample covergroup *group* (``"mee.kp"``) with the named values, in cocotb-coverage now."""
     for call in _SAMPLERS[group]:
         call(values)
+
+
+# Samples not yet handed to cocotb-coverage: (group, sorted value items) -> multiplicity.
+_PENDING: collections.Counter = collections.Counter()
+
+
+def sample(group, **values):
+    """Sample covergroup *group* (``"mee.kp"``) with the named values (batched: see
+    :func:`flush`)."""
+    _PENDING[group, tuple(sorted(values.items()))] += 1
+
+
+def _add_hits(group, extra):
+    """Add *extra* hits to every bin the group's last sampling call hit (cocotb-coverage has
+    no weighted sample: its items keep the bins of their last call in ``_new_hits``)."""
+    for name in _GROUP_ITEMS[group]:
+        item = coverage_db[name]
+        before = item.coverage
+        for hit in item._new_hits:
+            item._hits[hit] += extra
+        if item.coverage != before:  # only with at_least > 1
+            item._parent._update_coverage(item.coverage - before)
+
+
+def flush():
+    """Hand every pending sample to cocotb-coverage (one call per distinct sample)."""
+    pending = list(_PENDING.items())
+    _PENDING.clear()
+    for (group, items), count in pending:
+        sample_now(group, **dict(items))
+        if count > 1:
+            _add_hits(group, count - 1)
 
 
 def sample_platform(event):
@@ -126,12 +167,14 @@ def sample_platform(event):
 
 def export(path="fcov.json"):
     """Write every bin of the run and its hits (``{item: {bin: hits}}``), for merging."""
+    flush()
     with open(path, "w") as f:
         json.dump(bins(), f, indent=0, sort_keys=True)
 
 
 def bins():
     """``{coverpoint or cross: {bin label: hits}}`` of this process's database."""
+    flush()
     out = {}
     for name in coverpoints():
         item = coverage_db[name]
@@ -142,6 +185,7 @@ def bins():
 
 def summary():
     """``{covergroup: (covered, size, percent)}`` of this process's database."""
+    flush()
     out = {}
     for group in sorted(_SAMPLERS):
         item = coverage_db[group]
@@ -314,8 +358,10 @@ class PortSampler(uvm_component):
     """Watches the DUT's ports: stalls per port, the reset input, ``err_dram_rsp_tag``.
 
     A stall is a cycle with ``valid`` high and ``ready`` low outside reset, whichever side
-    caused it. The per-cycle watch stops once every port has stalled (to cost nothing in long
-    runs); reset and the DRAM protocol flag are watched by edge.
+    caused it. On the burst harness the harness records stalls in hardware (sticky ``bp``
+    flags, read once after the run in :meth:`extract_phase`); on the bare engine a per-cycle
+    watch samples them, and stops once every port has stalled (to cost nothing in long runs).
+    Reset and the DRAM protocol flag are watched by edge.
     """
 
     def build_phase(self):
@@ -332,12 +378,22 @@ class PortSampler(uvm_component):
                 out[port] = (valid, ready)
         return out
 
+    def _harness_flags(self):
+        """The burst harness's sticky stall flags (``bp``) and their ports, or None."""
+        flags = self.tb.dut._get("bp")
+        if flags is None:
+            return None
+        from verif.harness.burst import BP_PORTS
+        return flags, BP_PORTS
+
     async def run_phase(self):
         dut = self.tb.dut
         cocotb.start_soon(self._watch_reset(dut))
         flag = getattr(dut, "err_dram_rsp_tag", None)
         if flag is not None:
             cocotb.start_soon(self._watch_flag(flag))
+        if self._harness_flags() is not None:
+            return  # the harness records the stalls (extract_phase reads them)
         ports = self._ports()
         while len(self.stalled) < len(ports):
             await RisingEdge(dut.clk)
@@ -346,8 +402,21 @@ class PortSampler(uvm_component):
                 continue
             for port, (valid, ready) in ports.items():
                 if port not in self.stalled and _high(valid) and not _high(ready):
-                    self.stalled.add(port)
-                    sample("mee.bp", port=port)
+                    self._stalled(port)
+
+    def extract_phase(self):
+        harness = self._harness_flags()
+        if harness is None:
+            return
+        flags, ports = harness
+        value = int(flags.value)
+        for i, port in enumerate(ports):
+            if value >> i & 1 and port not in self.stalled:
+                self._stalled(port)
+
+    def _stalled(self, port):
+        self.stalled.add(port)
+        sample("mee.bp", port=port)
 
     async def _watch_reset(self, dut):
         await ReadOnly()

@@ -30,7 +30,7 @@ from pyuvm import uvm_sequence
 
 from golden_model.xts import xts_encrypt_line
 
-from .env import CfgItem, KpItem, UpReqItem
+from .env import CfgItem, KpItem, UpReqBatch, UpReqItem
 
 __all__ = ["run_item", "EngineVseq", "TrafficVseq", "RandomMultiKeyVseq", "KeyChurnVseq",
            "ErrorsVseq", "ConfigVseq", "ResetVseq", "KatVseq", "tme_value",
@@ -124,6 +124,13 @@ class EngineVseq(uvm_sequence):
         return await run_item(self.v.up_seqr, UpReqItem(addr=addr, write=write, data=data,
                                                         asid=asid))
 
+    async def reqs(self, items):
+        """Queue many :class:`UpReqItem` in one sequencer handshake (an :class:`UpReqBatch`);
+        returns once all are queued."""
+        if items:
+            await run_item(self.v.up_seqr, UpReqBatch(items=items))
+        return items
+
     async def drain(self):
         """Wait until every request has its response."""
         await self.tb.up_req.wait()
@@ -176,6 +183,9 @@ class TrafficVseq(EngineVseq):
         asids = kn.get("asids") or list(range(64))
         pool = [kn.get("base", 0x40000) + 64 * i for i in range(kn.get("lines", 16))]
         recent = []
+        # Requests queue back to back between idle gaps, so they go to the driver in batches
+        # (one sequencer handshake each); the draws and the order are those of one at a time.
+        batch = []
         for _ in range(n):
             if recent and rng.random() < kn.get("locality", 0.3):
                 line = rng.choice(recent[-4:])
@@ -188,9 +198,13 @@ class TrafficVseq(EngineVseq):
                 addr |= rng.choice([0x20, 0x1, 1 << (PA + rng.randrange(16))])
             write = rng.random() < kn.get("p_write", 0.5)
             if kn.get("p_idle") and rng.random() < kn["p_idle"]:
+                await self.reqs(batch)
+                batch = []
                 await self.tb.up_req.wait()
                 await ClockCycles(self.tb.dut.clk, rng.randint(1, 12))
-            await self.req(addr, write, rng.getrandbits(512) if write else 0, asid)
+            batch.append(UpReqItem(addr=addr, write=write,
+                                   data=rng.getrandbits(512) if write else 0, asid=asid))
+        await self.reqs(batch)
         if kn.get("drain", True):
             await self.drain()
 
