@@ -57,12 +57,23 @@ class PendingRequest:
 
     request: StreamTransaction
     response: StreamTransaction | None = None
-    done: Event = field(default_factory=Event)
+    # Made by the first wait() before the response (most requests are never awaited one by
+    # one: a cocotb Event per request was a visible share of the per-request cost).
+    _done: Event | None = field(default=None, repr=False)
 
     async def wait(self) -> StreamTransaction:
         """Wait for the response and return it."""
-        await self.done.wait()
+        if self.response is None:
+            if self._done is None:
+                self._done = Event()
+            await self._done.wait()
         return self.response
+
+    def complete(self, response: StreamTransaction) -> None:
+        """Record the response and wake whoever waits for it."""
+        self.response = response
+        if self._done is not None:
+            self._done.set()
 
 
 class EngineTB:
@@ -254,8 +265,7 @@ class EngineTB:
                 raise ProtocolError(message)
             return
         self.responses.append(txn)
-        pending.response = txn
-        pending.done.set()
+        pending.complete(txn)
         self._free_tags.append(txn.tag)
         self._tag_event.set()
 

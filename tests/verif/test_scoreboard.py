@@ -184,6 +184,27 @@ def test_entropy_wrong_word_fails():
     assert sb.errors and "other words" in sb.errors[0]
 
 
+@pytest.mark.parametrize("second_ok", [True, False])
+def test_later_entropy_word_checked_after_earlier_ones_matched(second_ok):
+    """The check compares only words not compared before: a wrong word drawn after earlier
+    words matched is still caught (and a right one passes)."""
+    words = [EntropySource(seed=SEED).word(i) for i in range(2)]
+    if not second_ok:
+        words[1] ^= 1
+    _tb_class_attrs(entropy=_Entropy(words, [4, 20]))
+    sb = _scoreboard()
+    _tme_on(sb)
+    assert not sb.errors and sb._entropy_ok == 1
+    # KeyID 1, SET_KEY_RANDOM: the model draws the second word; the RTL drew it at cycle 20.
+    sb._on_cmd(CommandEvent("kp", {"keyid": 1, "command": 1, "enc_alg": 1, "key1": 0,
+                                   "key2": 0}, {"status": 0}, 21))
+    sb.flush()
+    assert sb.model.entropy.words_drawn == 2
+    assert bool(sb.errors) is not second_ok
+    if not second_ok:
+        assert "other words" in sb.errors[0]
+
+
 def test_extra_entropy_draw_fails_at_the_end():
     words = [EntropySource(seed=SEED).word(i) for i in range(2)]
     _tb_class_attrs(entropy=_Entropy(words, [4, 9]))

@@ -12,7 +12,9 @@ Knobs (environment): ``UVM_N`` scales every sequence's length (default 1.0); ``U
 and ``UVM_BURST_LEN`` the random multi-key test (4 x 40); ``UVM_CONFIGURE=0`` runs the
 plaintext-only variant of :class:`RandomMultiKeyTest` (no config/key commands, which also
 works on the BFM loopback); ``UVM_WINDOW`` the burst harness's cycles per Python wake-up
-(default: its ring depth).
+(default: its ring depth). ``UVM_ITEM_BATCH=0``, ``UVM_COV_BATCH=0`` and ``UVM_STALL_FLAGS=0``
+turn off the request batches, the batched coverage samples and the harness's stall flags (the
+benchmark's per-change figures, ``sim/bench_verif.py``; same checks, same trace).
 
 The design is either the burst harness (:class:`~verif.harness.burst.BurstHarness`, the
 regression's: the upstream and DRAM traffic moves through HDL-side rings, Python wakes once
@@ -33,10 +35,12 @@ from verif.bfm.burst import PAUSE_PORTS
 from verif.bfm.stream import random_pause
 from verif.engine_tb import BurstTB, EngineTB
 from verif.uvm import coverage
+from verif.uvm.coverage import PortSampler
 from verif.uvm.env import EngineEnv
 from verif.uvm.platform import MktmeVmsVseq, SevGuestVseq
 from verif.uvm.sequences import (
     ConfigVseq,
+    EngineVseq,
     ErrorsVseq,
     KatVseq,
     KeyChurnVseq,
@@ -52,6 +56,10 @@ CONFIGURE = os.environ.get("UVM_CONFIGURE", "1") == "1"
 BURSTS = int(os.environ.get("UVM_BURSTS", "4"))
 BURST_LEN = int(os.environ.get("UVM_BURST_LEN", "40"))
 WINDOW = int(os.environ.get("UVM_WINDOW", "0")) or None  # burst harness: cycles per wake-up
+# Throughput knobs (sim/bench_verif.py measures what each bought); all on by default.
+EngineVseq.batch_requests = os.environ.get("UVM_ITEM_BATCH", "1") != "0"
+coverage.BATCH = os.environ.get("UVM_COV_BATCH", "1") != "0"
+PortSampler.use_harness_flags = os.environ.get("UVM_STALL_FLAGS", "1") != "0"
 
 
 def _n(base):

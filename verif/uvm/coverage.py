@@ -130,12 +130,18 @@ def sample_now(group, **values):
 
 # Samples not yet handed to cocotb-coverage: (group, sorted value items) -> multiplicity.
 _PENDING: collections.Counter = collections.Counter()
+#: Batch samples (see :func:`flush`); False samples every call at once (the benchmark's
+#: "before" figure: ``UVM_COV_BATCH=0``).
+BATCH = True
 
 
 def sample(group, **values):
     """Sample covergroup *group* (``"mee.kp"``) with the named values (batched: see
     :func:`flush`)."""
-    _PENDING[group, tuple(sorted(values.items()))] += 1
+    if BATCH:
+        _PENDING[group, tuple(sorted(values.items()))] += 1
+    else:
+        sample_now(group, **values)
 
 
 def _add_hits(group, extra):
@@ -364,6 +370,10 @@ class PortSampler(uvm_component):
     Reset and the DRAM protocol flag are watched by edge.
     """
 
+    #: Read the harness's stall flags when the design has them (False: watch every cycle,
+    #: the benchmark's "before" figure, ``UVM_STALL_FLAGS=0``).
+    use_harness_flags = True
+
     def build_phase(self):
         self.tb = ConfigDB().get(self, "", "TB")
         self.collector = None  # set by the env
@@ -380,7 +390,7 @@ class PortSampler(uvm_component):
 
     def _harness_flags(self):
         """The burst harness's sticky stall flags (``bp``) and their ports, or None."""
-        flags = self.tb.dut._get("bp")
+        flags = self.tb.dut._get("bp") if self.use_harness_flags else None
         if flags is None:
             return None
         from verif.harness.burst import BP_PORTS

@@ -72,6 +72,10 @@ class EngineVseq(uvm_sequence):
     place KeyIDs; the scoreboard, not this state, decides what is correct.
     """
 
+    #: Hand back-to-back requests to the driver in batches (:meth:`reqs`); False sends one
+    #: item per handshake (the benchmark's "before" figure, ``UVM_ITEM_BATCH=0``).
+    batch_requests = True
+
     def __init__(self, name="vseq", rng=None, **knobs):
         super().__init__(name)
         self.rng = rng or random.Random(0)
@@ -204,6 +208,8 @@ class TrafficVseq(EngineVseq):
                 await ClockCycles(self.tb.dut.clk, rng.randint(1, 12))
             batch.append(UpReqItem(addr=addr, write=write,
                                    data=rng.getrandbits(512) if write else 0, asid=asid))
+            if not self.batch_requests:
+                await run_item(self.v.up_seqr, batch.pop())
         await self.reqs(batch)
         if kn.get("drain", True):
             await self.drain()
