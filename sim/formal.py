@@ -132,7 +132,7 @@ def _sby_text(job, solver, tasks):
         f"depth {job.depth}",
         "",
         "[engines]", f"smtbmc {solver}", "",
-        "[script]", "read_rtlil top.il", "prep -top top", "",
+        "[script]", "read_rtlil top.il", "prep -top top", *job.script, "",
         "[files]", "top.il", "",
     ])
 

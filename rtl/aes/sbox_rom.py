@@ -14,12 +14,14 @@ Yosys 0.70 never uses the DP16KD's own output register (its map hard-codes ``REG
 ns at speed grade 6) plus the route to wherever the placer put it: measured 5.83 + 4.03 ns, 101
 MHz, on the encrypt pipeline.
 
-So when elaborated for the FPGA with ``ECP5Synthesis(dp16kd_output_register=True)``
-(:mod:`rtl.fpga.platform`), :class:`SBoxROM` instantiates the DP16KD itself, in 2048 x 9 mode
-with ``REGMODE = "OUTREG"``: the same two registers (address, output), the same contents and
-latency, a 0.95 ns clock-to-out. Measured, that was slower (77.7 MHz: the RAM-to-MixColumns
-and MixColumns-to-next-RAM routes, 5.4 ns each, then share one cycle), so the flow's default
-keeps the inferred RAM; the primitive stays for a three-register round.
+So when elaborated for the FPGA with :class:`~rtl.fpga.platform.ECP5Synthesis`,
+:class:`SBoxROM` can instantiate the DP16KD itself, in 2048 x 9 mode with ``REGMODE =
+"OUTREG"``: the same two registers (address, output), the same contents and latency, a 0.95
+ns clock-to-out. In a two-register round that was slower (77.7 MHz: the RAM-to-MixColumns
+and MixColumns-to-next-RAM routes, 5.4 ns each, then share one cycle), so the primitive is
+used where a fabric register follows the S-box (``registered_output=True``: the pipelines'
+three-register round), unless the platform says otherwise
+(``ECP5Synthesis(dp16kd_output_register=True/False)``).
 :func:`dp16kd_initvals` builds its ``INITVAL_xx`` parameters; a test checks them against the
 ones Yosys derives from the behavioural ROM. Simulations (``platform=None``) use
 the behavioural ROM: the same Verilog on Icarus, Verilator and the Amaranth simulator.
@@ -57,6 +59,10 @@ class SBoxROM(wiring.Component):
     ----------
     inverse : bool
         ``False`` for the S-box, ``True`` for the inverse S-box.
+    registered_output : bool
+        The owner registers ``a_o``/``b_o`` again (a three-register round): on ECP5 the block
+        RAM's own output register is then the better second register (module docstring).
+        Behaviour and latency do not change.
 
     Members
     -------
@@ -81,15 +87,26 @@ class SBoxROM(wiring.Component):
     b_o: Out(8)
     latency = 2
 
-    def __init__(self, *, inverse=False):
+    def __init__(self, *, inverse=False, registered_output=False):
         self.inverse = bool(inverse)
+        self.registered_output = bool(registered_output)
         super().__init__()
 
     def __repr__(self):
-        return f"SBoxROM(inverse={self.inverse!r})"
+        return (f"SBoxROM(inverse={self.inverse!r}, "
+                f"registered_output={self.registered_output!r})")
+
+    def uses_dp16kd_output_register(self, platform):
+        """Whether elaboration for *platform* instantiates the DP16KD with its output
+        register: only for the FPGA flow, where the platform's ``dp16kd_output_register``
+        decides (``None``: when :attr:`registered_output`)."""
+        if not hasattr(platform, "dp16kd_output_register"):
+            return False                     # simulation: the behavioural ROM
+        choice = platform.dp16kd_output_register
+        return self.registered_output if choice is None else bool(choice)
 
     def elaborate(self, platform):
-        if getattr(platform, "dp16kd_output_register", False):
+        if self.uses_dp16kd_output_register(platform):
             return self._elaborate_dp16kd()
         m = Module()
         table = reference.INV_SBOX if self.inverse else reference.SBOX
@@ -147,6 +164,8 @@ class RegisteredSubBytes(wiring.Component):
     ----------
     inverse : bool
         ``True`` for InvSubBytes.
+    registered_output : bool
+        Passed to every :class:`SBoxROM`: the owner registers ``o`` again.
 
     Members
     -------
@@ -168,18 +187,21 @@ class RegisteredSubBytes(wiring.Component):
     o: Out(128)
     latency = SBoxROM.latency
 
-    def __init__(self, *, inverse=False):
+    def __init__(self, *, inverse=False, registered_output=False):
         self.inverse = bool(inverse)
+        self.registered_output = bool(registered_output)
         super().__init__()
 
     def __repr__(self):
-        return f"RegisteredSubBytes(inverse={self.inverse!r})"
+        return (f"RegisteredSubBytes(inverse={self.inverse!r}, "
+                f"registered_output={self.registered_output!r})")
 
     def elaborate(self, platform):
         m = Module()
         outs = []
         for n in range(8):
-            rom = m.submodules[f"rom{n}"] = SBoxROM(inverse=self.inverse)
+            rom = m.submodules[f"rom{n}"] = SBoxROM(inverse=self.inverse,
+                                                    registered_output=self.registered_output)
             # Idle: address 0, so the block RAM's read latch holds the constant S(0).
             m.d.comb += [rom.a.eq(Mux(self.en, self.i[16 * n:16 * n + 8], 0)),
                          rom.b.eq(Mux(self.en, self.i[16 * n + 8:16 * n + 16], 0)),

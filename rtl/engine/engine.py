@@ -37,6 +37,7 @@ from amaranth import Cat, Module, ResetSignal, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from ..aes.pipeline import AESDecryptPipeline, AESEncryptPipeline
 from ..aes.sbox import DEFAULT_SBOX, check_sbox_impl
 from .acceptance import RequestAcceptance
 from .dram_issue import DramIssue
@@ -55,7 +56,7 @@ from .layouts import (
     up_req_layout,
     up_rsp_layout,
 )
-from .port_gate import StreamGate
+from .port_gate import RegisteredStreamGate, StreamGate
 from .read_path import DecryptPath
 from .read_tags import ReadTagTable
 from .response_arbiter import ResponseArbiter
@@ -82,8 +83,9 @@ class MEEngine(wiring.Component):
         AES blocks per cycle per direction: ``lanes`` encrypt and ``lanes`` decrypt pipelines,
         a line every ``4 // lanes`` cycles each way. The tweak pipeline is shared: the upstream
         port takes at most one request (one tweak) per cycle.
-    regs_per_round : {1, 2}
-        AES pipeline depth option (latency ``10 * regs_per_round``).
+    regs_per_round : {1, 2, 3}
+        AES pipeline depth option (latency ``10 * regs_per_round``; 2 or 3 with the two-cycle
+        S-box styles ``"ebr"`` and ``"split"``, 3 being the FPGA configuration).
     sbox : {"composite", "table"}
         S-box style of the three AES pipelines (see :mod:`rtl.aes.sbox`); the same logic
         either way, checked exhaustively. Simulators prefer ``"table"`` (sim/regressions.py).
@@ -100,6 +102,9 @@ class MEEngine(wiring.Component):
         ``regs_per_round``, ``sbox``); the result needs TweakUnit's signature and a ``latency``
         property. Its ``i.ready`` may be low (a folded unit taking one request every few
         cycles); the engine then holds the request and stops accepting meanwhile.
+    encrypt_pipeline, decrypt_pipeline : callable, optional
+        Build the data pipelines (see :class:`~rtl.engine.write_path.EncryptPath`); the
+        formal harness swaps in a model with the pipelines' timing and no cipher.
 
     Members
     -------
@@ -117,7 +122,8 @@ class MEEngine(wiring.Component):
 
     def __init__(self, *, slots=64, keyid_bits_max=6, pa_width=48, c_bit_pos=47, asid_width=6,
                  addr_width=64, tag_width=8, dram_tag_width=5, lanes=1, regs_per_round=1,
-                 order_depth=None, write_depth=None, sbox=DEFAULT_SBOX, tweak_unit=TweakUnit):
+                 order_depth=None, write_depth=None, sbox=DEFAULT_SBOX, tweak_unit=TweakUnit,
+                 encrypt_pipeline=AESEncryptPipeline, decrypt_pipeline=AESDecryptPipeline):
         if lanes not in LANES:
             self._MustUse__silence = True  # never elaborated
             raise ValueError(f"lanes must be 1, 2 or 4, not {lanes!r}")
@@ -134,24 +140,41 @@ class MEEngine(wiring.Component):
         self.regs_per_round = regs_per_round
         self.sbox = check_sbox_impl(sbox, owner=self)
         beats = 4 // lanes
+        # The components are built here, not in elaborate(), so that a formal harness can
+        # observe their internals (verif/formal/engine.py).
         self.tweak = tweak_unit(index_width=pa_width,
                                 tag_width=tweak_tag_layout(dram_tag_width).size,
                                 regs_per_round=regs_per_round, sbox=self.sbox)
-        self.encrypt_path = EncryptPath(lanes=lanes, regs_per_round=regs_per_round,
-                                        sbox=self.sbox)
-        self.decrypt_path = DecryptPath(tag_width=tag_width, dram_tag_width=dram_tag_width,
-                                        lanes=lanes, regs_per_round=regs_per_round,
-                                        sbox=self.sbox)
         # Queue depths for full rate (a line every `beats` cycles each way), from the declared
-        # latencies of the tweak unit (T) and the encrypt pipelines (L). The order queue holds
-        # a write from acceptance until its ciphertext is ready (about T + L + beats + 2
-        # cycles); the write queues hold it until its tweak is (T + 2). lanes=1 keeps 16 / 8.
-        tweak_latency, encrypt_latency = self.tweak.latency, self.encrypt_path.latency
-        self.order_depth = (order_depth if order_depth is not None
-                            else max(16, -(-(tweak_latency + encrypt_latency + 8) // beats) + 4))
+        # latencies of the tweak unit (T) and the encrypt pipelines (L). The write queues hold
+        # a write until its tweak is ready (T + 2); the order queue holds it from acceptance
+        # until its ciphertext is (about T + L + beats + 2 cycles). lanes=1 keeps 16 / 8.
+        tweak_latency = self.tweak.latency
         self.write_depth = (write_depth if write_depth is not None
                             else max(8, -(-(tweak_latency + 2) // beats) + 2))
-        self.encrypt_path.write_depth = self.write_depth
+        self.encrypt_path = EncryptPath(lanes=lanes, regs_per_round=regs_per_round,
+                                        sbox=self.sbox, write_depth=self.write_depth,
+                                        pipeline=encrypt_pipeline)
+        self.decrypt_path = DecryptPath(tag_width=tag_width, dram_tag_width=dram_tag_width,
+                                        lanes=lanes, regs_per_round=regs_per_round,
+                                        sbox=self.sbox, pipeline=decrypt_pipeline)
+        encrypt_latency = self.encrypt_path.latency
+        self.order_depth = (order_depth if order_depth is not None
+                            else max(16, -(-(tweak_latency + encrypt_latency + 8) // beats) + 4))
+        self.keytable = KeyTable(slots=slots, keyid_bits_max=keyid_bits_max, pa_width=pa_width)
+        self.write_queue = WriteQueue(pa_width=pa_width, tag_width=tag_width,
+                                      depth=self.order_depth)
+        number_width = self.write_queue.number_width
+        self.read_queue = StreamQueue(read_entry_layout(pa_width, dram_tag_width, number_width),
+                                      self.order_depth)
+        self.acceptance = RequestAcceptance(**self.params, tag_width=tag_width,
+                                            dram_tag_width=dram_tag_width,
+                                            number_width=number_width)
+        self.read_tags = ReadTagTable(tag_width=tag_width, dram_tag_width=dram_tag_width)
+        self.dram_issue = DramIssue(pa_width=pa_width, tag_width=tag_width,
+                                    dram_tag_width=dram_tag_width, number_width=number_width)
+        self.response_arbiter = ResponseArbiter(tag_width=tag_width,
+                                                sources=("decrypted", "plain", "completion"))
         super().__init__({
             "up_req":   In(stream.Signature(up_req_layout(addr_width, asid_width, tag_width))),
             "up_rsp":   Out(stream.Signature(up_rsp_layout(tag_width))),
@@ -173,16 +196,15 @@ class MEEngine(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        pa, tag_width, dram_tag_width = self.pa_width, self.tag_width, self.dram_tag_width
+        dram_tag_width = self.dram_tag_width
 
-        m.submodules.keytable = keytable = KeyTable(
-            slots=self.slots, keyid_bits_max=self.params["keyid_bits_max"], pa_width=pa)
+        m.submodules.keytable = keytable = self.keytable
         # Every stream port passes a gate, closed during reset and the scrub after it.
         port_open = Signal()
 
-        def gate_in(name, inner):
+        def gate_in(name, inner, gate_type=StreamGate):
             outer = getattr(self, name)
-            gate = m.submodules[f"{name}_gate"] = StreamGate(outer.payload.shape())
+            gate = m.submodules[f"{name}_gate"] = gate_type(outer.payload.shape())
             wiring.connect(m, wiring.flipped(outer), gate.i)
             wiring.connect(m, gate.o, inner)
             m.d.comb += gate.open.eq(port_open)
@@ -199,27 +221,19 @@ class MEEngine(wiring.Component):
         for name in ("kp_rsp", "cfg_rsp"):
             gate_out(name, getattr(keytable, name))
 
-        m.submodules.write_queue = write_queue = WriteQueue(
-            pa_width=pa, tag_width=tag_width, depth=self.order_depth)
-        number_width = write_queue.number_width
-        m.submodules.read_queue = read_queue = StreamQueue(
-            read_entry_layout(pa, dram_tag_width, number_width), self.order_depth)
-        m.submodules.acceptance = acceptance = RequestAcceptance(
-            **self.params, tag_width=tag_width, dram_tag_width=dram_tag_width,
-            number_width=number_width)
-        m.submodules.read_tags = read_tags = ReadTagTable(tag_width=tag_width,
-                                                          dram_tag_width=dram_tag_width)
+        m.submodules.write_queue = write_queue = self.write_queue
+        m.submodules.read_queue = read_queue = self.read_queue
+        m.submodules.acceptance = acceptance = self.acceptance
+        m.submodules.read_tags = read_tags = self.read_tags
         m.submodules.tweak = tweak = self.tweak
         m.submodules.encrypt_path = encrypt_path = self.encrypt_path
-        m.submodules.dram_issue = dram_issue = DramIssue(
-            pa_width=pa, tag_width=tag_width, dram_tag_width=dram_tag_width,
-            number_width=number_width)
+        m.submodules.dram_issue = dram_issue = self.dram_issue
         m.submodules.decrypt_path = decrypt_path = self.decrypt_path
-        m.submodules.response_arbiter = arbiter = ResponseArbiter(
-            tag_width=tag_width, sources=("decrypted", "plain", "completion"))
+        m.submodules.response_arbiter = arbiter = self.response_arbiter
 
         # Acceptance.
-        gate_in("up_req", acceptance.up_req)
+        # Registered: the decode and the queue write enables start at a flip-flop.
+        gate_in("up_req", acceptance.up_req, RegisteredStreamGate)
         m.d.comb += [
             acceptance.config.eq(keytable.config),
             acceptance.slot_states.eq(keytable.slot_states),
@@ -291,6 +305,11 @@ class MEEngine(wiring.Component):
         scrubbing = Cat(keytable.scrubbing, read_tags.scrubbing, write_queue.scrubbing,
                         read_queue.scrubbing, encrypt_path.scrubbing, dram_issue.scrubbing,
                         decrypt_path.scrubbing).any()
-        m.d.comb += port_open.eq(~ResetSignal() & ~scrubbing)
+        # Registered (one cycle late to open, never late to close: the reset closes it at
+        # once), because `scrubbing` ORs flags from every corner of the engine and
+        # `port_open` gates every port bit (it was the start of the critical path).
+        scrubbed = Signal()
+        m.d.sync += scrubbed.eq(~scrubbing)
+        m.d.comb += port_open.eq(~ResetSignal() & scrubbed)
         return m
 

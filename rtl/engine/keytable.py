@@ -91,6 +91,8 @@ class KeyTable(wiring.Component):
         self.slots = slots
         self.keyid_bits_max = keyid_bits_max
         self.pa_width = pa_width
+        # Built here so that a formal harness can swap in a model (verif/formal/engine.py).
+        self.last_round_key = AESLastRoundKey()
         super().__init__({
             "kp_req":      In(stream.Signature(KP_REQ_LAYOUT)),
             "kp_rsp":      Out(stream.Signature(KP_RSP_LAYOUT)),
@@ -109,7 +111,7 @@ class KeyTable(wiring.Component):
         m = Module()
         m.submodules.regs = regs = ConfigRegisters(pa_width=self.pa_width,
                                                    keyid_bits_max=self.keyid_bits_max)
-        m.submodules.last_round_key = lrk = AESLastRoundKey()
+        m.submodules.last_round_key = lrk = self.last_round_key
         # LUT RAM (ECP5 DPR16X4): the block RAMs are the AES pipelines' S-boxes (docs/fpga.md).
         m.submodules.keys = keys = Memory(shape=SLOT_KEYS_LAYOUT, depth=self.slots, init=[],
                                           attrs={"ram_style": "distributed"})

@@ -8,7 +8,7 @@ from amaranth import Cat, Const
 
 from .layouts import BLOCK_BITS
 
-__all__ = ["LANES", "lane_name", "block_index", "block_of"]
+__all__ = ["LANES", "lane_name", "block_index", "block_of", "pipeline_options"]
 
 #: The supported numbers of lanes.
 LANES = (1, 2, 4)
@@ -33,3 +33,16 @@ def block_of(line, j):
     if isinstance(j, int):
         return line[j * BLOCK_BITS:(j + 1) * BLOCK_BITS]
     return line.word_select(j, BLOCK_BITS)
+
+
+def pipeline_options(lanes, regs_per_round):
+    """Extra arguments of the AES pipelines of a path with *lanes* lanes.
+
+    The ``4 // lanes`` beats of a line go through each pipeline on consecutive cycles under
+    one key, so with three or four registers per round the pipelines share one key step per line
+    (``blocks_per_key``: rounds 2-10 with two S-boxes instead of four per block,
+    :class:`~rtl.aes.key_schedule.SharedKeyExpansionStep`). With lanes 4 a line is one beat:
+    nothing to share.
+    """
+    beats = 4 // lanes
+    return {"blocks_per_key": beats} if regs_per_round >= 3 and beats > 1 else {}

@@ -26,7 +26,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..aes.pipeline import AESDecryptPipeline
 from ..aes.sbox import DEFAULT_SBOX
-from .lanes import block_index, block_of, lane_name
+from .lanes import block_index, block_of, lane_name, pipeline_options
 from .layouts import BLOCK_BITS, LINE_BITS, READ_CONTEXT_LAYOUT, RspError, dram_rsp_layout, up_rsp_layout
 from .stream_queue import StreamQueue
 from .tweak import alpha_power
@@ -44,9 +44,13 @@ class DecryptPath(wiring.Component):
     lanes : {1, 2, 4}
         Decrypt pipelines side by side; a line takes ``4 // lanes`` cycles.
     regs_per_round, sbox :
-        Passed to :class:`~rtl.aes.pipeline.AESDecryptPipeline`.
+        Passed to the pipeline factory.
     line_queue_depth : int, optional
         Lines in the decrypted-line queue. Default: every line the pipelines can hold plus one.
+    pipeline : callable
+        Builds each decrypt pipeline (called with ``tag_width``, ``regs_per_round``, ``sbox``):
+        :class:`~rtl.aes.pipeline.AESDecryptPipeline`, or a model with its signature and
+        ``latency`` (verif/formal/aes_model.py).
 
     Members
     -------
@@ -65,19 +69,31 @@ class DecryptPath(wiring.Component):
         Sticky: a DRAM response arrived whose tag has no read out at the DRAM.
     scrubbing : ``Out(1)``
         Its queues are being zeroed after a reset (:class:`~rtl.engine.scrub.Scrubber`).
+
+    Attributes
+    ----------
+    decrypted_lines : StreamQueue
+        Decrypted lines not taken in the cycle they left the pipelines.
+    lines_in_flight : Signal
+        The credit counter: lines inside the pipelines, each with a place reserved in
+        ``decrypted_lines`` (verif/formal/engine.py checks it).
     """
 
     def __init__(self, *, tag_width=8, dram_tag_width=5, lanes=1, regs_per_round=1,
-                 sbox=DEFAULT_SBOX, line_queue_depth=None):
+                 sbox=DEFAULT_SBOX, line_queue_depth=None, pipeline=AESDecryptPipeline):
         self.tag_width = tag_width
         self.lanes = lanes
         self.beats = 4 // lanes
         self._tag_layout = data.StructLayout({"tweak": BLOCK_BITS, "beat": 2, "up_tag": tag_width})
-        self.pipelines = [AESDecryptPipeline(tag_width=self._tag_layout.size,
-                                             regs_per_round=regs_per_round, sbox=sbox)
+        self.pipelines = [pipeline(tag_width=self._tag_layout.size,
+                                   regs_per_round=regs_per_round, sbox=sbox,
+                                   **pipeline_options(lanes, regs_per_round))
                           for _ in range(lanes)]
         self.line_queue_depth = (line_queue_depth if line_queue_depth is not None
                                  else -(-(self.latency + self.beats + 1) // self.beats) + 1)
+        self.decrypted_lines = StreamQueue(
+            data.StructLayout({"tag": tag_width, "data": LINE_BITS}), self.line_queue_depth)
+        self.lines_in_flight = Signal(range(self.line_queue_depth + 1))
         super().__init__({
             "dram_rsp": In(stream.Signature(dram_rsp_layout(dram_tag_width))),
             "rsp_tag": Out(dram_tag_width),
@@ -105,9 +121,7 @@ class DecryptPath(wiring.Component):
         m = Module()
         lanes, beats = self.lanes, self.beats
         tag_layout = self._tag_layout
-        line_layout = data.StructLayout({"tag": self.tag_width, "data": LINE_BITS})
-        m.submodules.decrypted_lines = decrypted_lines = StreamQueue(line_layout,
-                                                                     self.line_queue_depth)
+        m.submodules.decrypted_lines = decrypted_lines = self.decrypted_lines
         for i, pipe in enumerate(self.pipelines):
             m.submodules[lane_name("decrypt_aes", i, lanes)] = pipe
 
@@ -148,7 +162,7 @@ class DecryptPath(wiring.Component):
         m.d.sync += head_context_ok.eq(Mux(load, self.context_tag_ready,
                                            head_context_ok | reread))
 
-        lines_in_flight = Signal(range(self.line_queue_depth + 1))
+        lines_in_flight = self.lines_in_flight
         credit = decrypted_lines.level + lines_in_flight < self.line_queue_depth
         beat_bits = lanes * BLOCK_BITS
         beat = Signal(2)                                  # next beat of the head's line

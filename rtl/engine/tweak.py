@@ -60,8 +60,10 @@ class TweakUnit(wiring.Component):
         Width of the tweak value i (the stripped DRAM address); zero-extended to 128 bits.
     tag_width : int
         Width of the sideband that comes back with the tweak.
-    regs_per_round : {1, 2}
-        Passed to :class:`~rtl.aes.pipeline.AESEncryptPipeline`.
+    regs_per_round : {1, 2, 3, 4}
+        Passed to :class:`~rtl.aes.pipeline.AESEncryptPipeline` (or, folded, to
+        :class:`~rtl.aes.folded.AESEncryptFolded`, which takes 2 or 3: 1 gives it 2, 4
+        gives it 3).
     sbox : str
         The engine's S-box style. ``"ebr"`` (block-RAM S-boxes for the two data pipelines)
         gives the tweak pipeline the ``"split"`` style instead, the same two-cycle round in
@@ -73,6 +75,10 @@ class TweakUnit(wiring.Component):
         :attr:`interval` = 2 cycles and lowers ``i.ready`` otherwise: the engine needs a tweak
         per line, one every two cycles with reads and writes both at full rate. ``None``:
         :data:`TWEAK_FOLD` for the style (1 unless listed).
+    pipeline : callable, optional
+        With ``fold=1``: builds the AES instead of :class:`~rtl.aes.pipeline.AESEncryptPipeline`
+        (same arguments, same signature and ``latency``); the formal harnesses pass a model
+        with the pipeline's timing and no cipher (verif/formal/aes_model.py).
 
     Members
     -------
@@ -85,16 +91,19 @@ class TweakUnit(wiring.Component):
     """
 
     def __init__(self, *, index_width=48, tag_width=0, regs_per_round=1, sbox=DEFAULT_SBOX,
-                 fold=None):
+                 fold=None, pipeline=AESEncryptPipeline):
         self.index_width = index_width
         self.tag_width = tag_width
         self.fold = TWEAK_FOLD.get(sbox, 1) if fold is None else fold
         style = TWEAK_SBOX.get(sbox, sbox)
         if self.fold == 2:
-            self._aes = AESEncryptFolded(tag_width=tag_width, sbox=style)
+            # The folded units have two or three registers per round (1 means 2 here, 4 means
+            # 3: the tweak is not on a read's critical path and a fourth register would only
+            # add latency before the data needs it).
+            self._aes = AESEncryptFolded(tag_width=tag_width, sbox=style,
+                                         regs_per_round=min(3, max(2, regs_per_round)))
         elif self.fold == 1:
-            self._aes = AESEncryptPipeline(tag_width=tag_width, regs_per_round=regs_per_round,
-                                           sbox=style)
+            self._aes = pipeline(tag_width=tag_width, regs_per_round=regs_per_round, sbox=style)
         else:
             self._MustUse__silence = True
             raise ValueError(f"fold must be 1 or 2, not {fold!r}")

@@ -19,7 +19,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..aes.pipeline import AESEncryptPipeline
 from ..aes.sbox import DEFAULT_SBOX
-from .lanes import block_index, block_of, lane_name
+from .lanes import block_index, block_of, lane_name, pipeline_options
 from .layouts import BLOCK_BITS, LINE_BITS, WRITE_TWEAK_LAYOUT
 from .stream_queue import StreamQueue
 from .tweak import alpha_power
@@ -37,7 +37,7 @@ class EncryptPath(wiring.Component):
     lanes : {1, 2, 4}
         Encrypt pipelines side by side; a line takes ``4 // lanes`` cycles.
     regs_per_round, sbox :
-        Passed to :class:`~rtl.aes.pipeline.AESEncryptPipeline`.
+        Passed to the pipeline factory.
     write_depth : int
         Lines in the write-data and write-tweak queues.
     line_queue_depth : int, optional
@@ -55,18 +55,30 @@ class EncryptPath(wiring.Component):
         Ciphertext lines, in the same order.
     scrubbing : ``Out(1)``
         Its queues are being zeroed after a reset (:class:`~rtl.engine.scrub.Scrubber`).
+
+    Attributes
+    ----------
+    write_data, write_tweaks, ciphertexts : StreamQueue
+        The three queues.
+    lines_in_flight : Signal
+        The credit counter: lines inside the pipelines, each with a place reserved in
+        ``ciphertexts`` (the formal harness checks it, verif/formal/engine.py).
     """
 
     def __init__(self, *, lanes=1, regs_per_round=1, sbox=DEFAULT_SBOX, write_depth=8,
-                 line_queue_depth=None):
+                 line_queue_depth=None, pipeline=AESEncryptPipeline):
         self.lanes = lanes
         self.beats = 4 // lanes
         self.write_depth = write_depth
-        self.pipelines = [AESEncryptPipeline(tag_width=_BLOCK_TAG.size,
-                                             regs_per_round=regs_per_round, sbox=sbox)
+        self.pipelines = [pipeline(tag_width=_BLOCK_TAG.size, regs_per_round=regs_per_round,
+                                   sbox=sbox, **pipeline_options(lanes, regs_per_round))
                           for _ in range(lanes)]
         self.line_queue_depth = (line_queue_depth if line_queue_depth is not None
                                  else -(-(self.latency + self.beats + 2) // self.beats) + 1)
+        self.write_data = StreamQueue(LINE_BITS, write_depth)
+        self.write_tweaks = StreamQueue(WRITE_TWEAK_LAYOUT, write_depth)
+        self.ciphertexts = StreamQueue(LINE_BITS, self.line_queue_depth)
+        self.lines_in_flight = Signal(range(self.line_queue_depth + 1))
         super().__init__({
             "plaintext": In(stream.Signature(LINE_BITS)),
             "tweak": In(stream.Signature(WRITE_TWEAK_LAYOUT, always_ready=True)),
@@ -82,10 +94,9 @@ class EncryptPath(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         lanes, beats = self.lanes, self.beats
-        m.submodules.write_data = write_data = StreamQueue(LINE_BITS, self.write_depth)
-        m.submodules.write_tweaks = write_tweaks = StreamQueue(WRITE_TWEAK_LAYOUT,
-                                                               self.write_depth)
-        m.submodules.ciphertexts = ciphertexts = StreamQueue(LINE_BITS, self.line_queue_depth)
+        m.submodules.write_data = write_data = self.write_data
+        m.submodules.write_tweaks = write_tweaks = self.write_tweaks
+        m.submodules.ciphertexts = ciphertexts = self.ciphertexts
         wiring.connect(m, wiring.flipped(self.plaintext), write_data.w)
         wiring.connect(m, ciphertexts.r, wiring.flipped(self.ciphertext))
         m.d.comb += [write_tweaks.w.valid.eq(self.tweak.valid),
@@ -96,7 +107,7 @@ class EncryptPath(wiring.Component):
         # Encrypt sequencer: beat k of a line pushes blocks k*lanes .. k*lanes + lanes-1, one
         # per pipeline; the pipelines run in lock step, so lane 0's tag tells the beat.
         beat = Signal(2)                                     # next beat of the current line
-        lines_in_flight = Signal(range(self.line_queue_depth + 1))
+        lines_in_flight = self.lines_in_flight
         start = ((beat == 0) & write_tweaks.r.valid
                  & (ciphertexts.level + lines_in_flight < self.line_queue_depth))
         push = (beat != 0) | start

@@ -192,7 +192,7 @@ def test_block_breakdown_groups_modules_by_instance_path():
                                  "lut_positions": 42}
     assert blocks["enc_aes"]["ebr"] == 1 and blocks["enc_aes"]["lut4"] == 100
     assert blocks["engine (glue)"]["lut_positions"] == 900 + 2 * 5
-    assert blocks["keytable"]["lut_positions"] == 50 + 2 * 96
+    assert blocks["keytable"]["lut_positions"] == 50 + 6 * 96
     assert set(blocks) == {"harness", "engine (glue)", "enc_aes", "keytable"}
 
 
@@ -202,13 +202,17 @@ def test_engine_budget_check_and_section():
     bad = {"lut4": 60000, "ebr": 170, "fmax_mhz": 101.0}
     assert [row[3] for row in fpga.engine_budget_check(bad)] == [False, False, False]
     assert [row[3] for row in fpga.engine_budget_check({"lut4": 1, "ebr": 1})][2] is False
+    # The engine's own LUT4 count (without the harness) is what the budget is about.
+    with_harness = {"lut4": 50500, "lut4_engine": 50100, "ebr": 160, "fmax_mhz": 131.0}
+    assert fpga.engine_budget_check(with_harness)[0][2:] == (50100, True)
     run = {"lanes": 1, "sbox": "ebr", "regs_per_round": 2, "fits": True, "lut4": 40000,
-           "lut4_fraction": 0.478, "ff": 1, "ebr": 160, "dsp": 0, "fmax_mhz": 131.0,
+           "lut4_engine": 39500,
+           "lut4_fraction": 0.472, "ff": 1, "ebr": 160, "dsp": 0, "fmax_mhz": 131.0,
            "read_latency_cycles": 23, "read_latency_ns": 175.6,
            "blocks": {"enc_aes": {"lut4": 1, "ff": 2, "ebr": 80, "lutram": 0,
                                   "lut_positions": 1}}}
     text = fpga.render_engine_section({"runs": {"lanes1-ebr-r2": run}, "updated": "today"})
-    assert "| lanes 1, sbox ebr, 2 regs/round | yes | 40,000 | 48 |" in text
+    assert "| lanes 1, sbox ebr, 2 regs/round | yes | 40,000 | 39,500 | 47.2 |" in text
     assert "| enc_aes | 1 | 1 | 2 | 80 | 0 |" in text
 
 
@@ -227,3 +231,32 @@ def test_engine_blocks_keeps_the_core_and_its_children_only():
                f"{top}.pipeline.core.keytable", f"{top}.pipeline.core.keytable.regs"]
     assert fpga.engine_blocks(top, modules) == [
         f"{top}.pipeline.core", f"{top}.pipeline.core.tweak", f"{top}.pipeline.core.keytable"]
+
+
+def test_undriven_inputs_counts_yosys_warnings():
+    log = ("Warning: Wire t.\\r_TRELLIS_FF_Q_CE is used but has no driver.\n"
+           "Warning: Wire t.\\r_TRELLIS_FF_Q_M is used but has no driver.\n"
+           "Warning: Wire t.\\x has multiple drivers.\n")
+    assert fpga.undriven_inputs(log) == 2
+    assert fpga.undriven_inputs("End of script.\n") == 0
+
+
+def test_unknown_lut_mapper_is_refused(tmp_path):
+    import pytest
+
+    harness = PipelineHarness(lambda: XorChainPipeline(stages=1))
+    harness._MustUse__silence = True
+    with pytest.raises(ValueError, match="lut_mapper"):
+        fpga.run_flow(harness, "xor", tmp_path, lut_mapper="abc10", env=fpga.tool_env(),
+                      log=lambda *_: None)
+
+
+def test_classic_abc_flow_places_a_small_design(tmp_path):
+    """The engine's mapper (synth_ecp5 with `abc -lut 4` in place of ABC9) gives a netlist
+    with every cell input driven, which nextpnr places; the figures come back."""
+    metrics = fpga.run_flow(PipelineHarness(lambda: XorChainPipeline(stages=2)), "xor",
+                            tmp_path, lut_mapper="abc", aes_checks=False, log=lambda *_: None)
+    assert metrics["lut4"] >= 2 * 128 and metrics["ff"] >= 2 * (128 + 128)
+    assert metrics["fmax_mhz"] > 0
+    assert fpga.undriven_inputs((tmp_path / "yosys.log").read_text()) == 0
+    assert "abc -dress -lut 4" in (tmp_path / "yosys.log").read_text()

@@ -42,9 +42,10 @@ def run_folded(dut, jobs, offer):
     return out, last.get("cycle")
 
 
+@pytest.mark.parametrize("regs_per_round", [2, 3])
 @pytest.mark.parametrize("offer", ["every_cycle", "bubbles"])
-def test_folded_fips_and_random(offer):
-    dut = AESEncryptFolded(tag_width=8)
+def test_folded_fips_and_random(offer, regs_per_round):
+    dut = AESEncryptFolded(tag_width=8, regs_per_round=regs_per_round)
     rng = random.Random(11)
     cases = [(_le(p), _le(k)) for k, p, c in FIPS]
     cases += [(rng.getrandbits(128), rng.getrandbits(128)) for _ in range(40)]
@@ -58,8 +59,8 @@ def test_folded_fips_and_random(offer):
         assert block == ref.encrypt_block(p, k), f"block {tag}"
     assert out[0][1] == _le(FIPS[0][2]) and out[1][1] == _le(FIPS[1][2])
     if offer == "every_cycle":
-        # Sustained: one block every two cycles (a few more in the first 10 cycles, while
-        # no block is on its second pass yet).
+        # Sustained: one block every two cycles (a few more in the first 10 or 15 cycles,
+        # while no block is on its second pass yet).
         assert last <= 2 * len(jobs)
 
 
@@ -77,3 +78,8 @@ def test_folded_parameters():
     dut._MustUse__silence = True
     assert (dut.latency, dut.interval) == (20, 2)
     assert not dut.signature.members["i"].signature.always_ready
+    with pytest.raises(ValueError, match="regs_per_round"):
+        AESEncryptFolded(regs_per_round=1)
+    three = AESEncryptFolded(regs_per_round=3)
+    three._MustUse__silence = True
+    assert (three.latency, three.interval) == (30, 2)

@@ -1,6 +1,6 @@
 """The AES pipelines and AESLastRoundKey in the Amaranth simulator: FIPS-197 B and C.1 plus
 random blocks with a new key every cycle, bubbles, latency and tag, for both
-``regs_per_round`` settings; and the required stream API."""
+``regs_per_round`` settings (three with the two-cycle styles); and the required stream API."""
 
 import random
 
@@ -56,7 +56,8 @@ def run_pipeline(dut, inputs, valids):
 
 
 @pytest.mark.parametrize("regs_per_round,sbox",
-                         [(1, "composite"), (2, "composite"), (2, "ebr"), (2, "split")])
+                         [(1, "composite"), (2, "composite"), (2, "ebr"), (2, "split"),
+                          (3, "ebr"), (3, "split"), (4, "ebr")])
 @pytest.mark.parametrize("direction", ["encrypt", "decrypt"])
 def test_pipeline_fips_and_random(direction, regs_per_round, sbox):
     cls = AESEncryptPipeline if direction == "encrypt" else AESDecryptPipeline
@@ -95,10 +96,15 @@ def test_zero_tag_width_and_api():
     dec._MustUse__silence = True
     assert repr(dec) == (
         "AESDecryptPipeline(tag_width=3, regs_per_round=2, sbox='composite')")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="1, 2, 3 or 4"):
+        AESEncryptPipeline(regs_per_round=5)
+    with pytest.raises(ValueError, match="needs a two-cycle S-box style"):
         AESEncryptPipeline(regs_per_round=3)
-    with pytest.raises(ValueError, match="regs_per_round=2"):
+    with pytest.raises(ValueError, match="regs_per_round=2 or 3"):
         AESDecryptPipeline(sbox="ebr")
+    three = AESEncryptPipeline(regs_per_round=3, sbox="ebr")
+    three._MustUse__silence = True
+    assert three.latency == 30
 
 
 def test_last_round_key():
@@ -135,7 +141,9 @@ def test_last_round_key():
     assert results[0][1] == _le("d014f9a8c9ee2589e13f0cc8b6630ca6")
 
 
-@pytest.mark.parametrize("regs_per_round,sbox", [(1, "table"), (2, "ebr"), (2, "split")])
+@pytest.mark.parametrize("regs_per_round,sbox",
+                         [(1, "table"), (2, "ebr"), (2, "split"), (3, "ebr"), (3, "split"),
+                          (4, "ebr")])
 @pytest.mark.parametrize("cls", [AESEncryptPipeline, AESDecryptPipeline])
 def test_idle_pipeline_holds_zeros(cls, regs_per_round, sbox):
     """Blocks go through, then the input is idle while its payload pins keep changing: once the
@@ -165,3 +173,67 @@ def test_idle_pipeline_holds_zeros(cls, regs_per_round, sbox):
     sim.add_clock(1e-8, domain=storage.domain)
     sim.add_testbench(tb)
     sim.run()
+
+
+@pytest.mark.parametrize("regs_per_round,blocks_per_key,sbox",
+                         [(3, 2, "ebr"), (3, 4, "ebr"), (3, 4, "split"), (4, 2, "ebr"),
+                          (4, 4, "ebr")])
+@pytest.mark.parametrize("direction", ["encrypt", "decrypt"])
+def test_shared_key_steps(direction, regs_per_round, blocks_per_key, sbox):
+    """Blocks in groups of ``blocks_per_key`` under one key (the blocks of a line), a new key
+    for every group, groups back to back and with gaps: every block is right, in order, after
+    the declared latency; and once idle every register holds zero again."""
+    cls = AESEncryptPipeline if direction == "encrypt" else AESDecryptPipeline
+    dut = cls(tag_width=8, regs_per_round=regs_per_round, sbox=sbox,
+              blocks_per_key=blocks_per_key)
+    storage = storage_of(dut)
+    rng = random.Random(blocks_per_key)
+    groups = [(_le(FIPS[0][0]), [_le(FIPS[0][1])] * blocks_per_key)]
+    groups += [(rng.getrandbits(128), [rng.getrandbits(128) for _ in range(blocks_per_key)])
+               for _ in range(12)]
+    inputs, expected, valids = [], [], []
+    for n, (key, plains) in enumerate(groups):
+        valids += [0] * (n % 3 == 2) * (1 + n % 2)         # some groups back to back
+        for plain in plains:
+            cipher = ref.encrypt_block(plain, key)
+            if direction == "encrypt":
+                inputs.append((plain, key, len(inputs) % 256))
+                expected.append(cipher)
+            else:
+                inputs.append((cipher, ref.last_round_key(key), len(inputs) % 256))
+                expected.append(plain)
+            valids.append(1)
+    assert expected[0] == _le(FIPS[0][2]) or direction == "decrypt"
+    outputs = run_pipeline(dut, inputs, valids)
+    assert [tag for _, _, tag in outputs] == [t for _, _, t in inputs]
+    assert {lat for lat, _, _ in outputs} == {dut.latency}
+    for n, ((_lat, block, _tag), exp) in enumerate(zip(outputs, expected, strict=True)):
+        assert block == exp, f"block {n}: {block:032x} != {exp:032x}"
+
+    async def idle(ctx):
+        key = rng.getrandbits(128)
+        for cycle in range(3 * dut.latency):
+            ctx.set(dut.i.valid, cycle < 2 * blocks_per_key)
+            ctx.set(dut.i.payload, {"block": rng.getrandbits(128),
+                                    "key": key if cycle < blocks_per_key else key ^ ((1 << 128) - 1),
+                                    "tag": rng.getrandbits(8)})
+            await ctx.tick()
+        left = {}
+        for name, signal in storage.registers.items():
+            memory = storage.read_registers.get(name)
+            expected = 0 if memory is None else ctx.get(memory[0])
+            if ctx.get(signal.as_unsigned()) != expected:
+                left[name] = ctx.get(signal.as_unsigned())
+        assert not left, f"{len(left)} registers hold values while idle: {sorted(left)[:6]}"
+
+    sim = Simulator(storage.fragment)
+    sim.add_clock(1e-8, domain=storage.domain)
+    sim.add_testbench(idle)
+    sim.run()
+
+
+def test_shared_key_steps_need_three_registers():
+    with pytest.raises(ValueError, match="blocks_per_key"):
+        AESEncryptPipeline(regs_per_round=2, sbox="ebr", blocks_per_key=4)
+    with pytest.raises(ValueError, match="blocks_per_key"):
+        AESDecryptPipeline(regs_per_round=3, sbox="ebr", blocks_per_key=3)

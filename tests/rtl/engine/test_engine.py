@@ -175,10 +175,20 @@ def test_unknown_dram_tag_dropped_and_flagged():
 
 def test_top_passes_depth_defaults_through():
     """MEEngineTop leaves the queue depths to MEEngine, which sizes them for the lanes."""
+    from amaranth import Elaboratable
+
     from rtl.engine.top import MEEngineTop
 
     def inspect(component):
-        component._MustUse__silence = True    # built only to inspect, never elaborated
+        # Built only to inspect, never elaborated: silence it and the components it built.
+        todo = [component]
+        while todo:
+            item = todo.pop()
+            if isinstance(item, Elaboratable) and not getattr(item, "_MustUse__silence", False):
+                item._MustUse__silence = True
+                todo.extend(vars(item).values())
+            elif isinstance(item, (list, tuple)):
+                todo.extend(item)
         return component
 
     for lanes in (1, 2, 4):

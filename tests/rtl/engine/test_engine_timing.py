@@ -22,7 +22,9 @@ from rtl.engine.layouts import CfgStatus, KeyProgramCommand, KeyProgramStatus, R
 from ._slow_tweak import SlowTweakUnit
 from ._util import stream_get, stream_put, xts_line_encrypt
 
-DRAM_LATENCY = 30          # > L + 1: the tweak is always ready before the data returns
+# > L + 1 for every configuration below (L up to 40): the tweak is always ready before the
+# data returns.
+DRAM_LATENCY = 44
 KEYID_BITS = 6
 
 
@@ -87,9 +89,14 @@ async def _program(ctx, dut, keyid, command, k1=0, k2=0):
     assert (await stream_get(ctx, dut.kp_rsp)).status == KeyProgramStatus.PROG_SUCCESS
 
 
-@pytest.mark.parametrize("lanes,regs_per_round", [(1, 1), (1, 2), (2, 1), (4, 1)])
-def test_read_latency_encrypted_and_bypass(lanes, regs_per_round):
-    dut = MEEngine(lanes=lanes, regs_per_round=regs_per_round, sbox="table")
+# The ebr cases are the FPGA configuration (sim.fpga.ENGINE_SBOX / ENGINE_REGS_PER_ROUND: block-
+# RAM S-boxes, four registers per round, key steps shared by a line's blocks, the folded
+# tweak), with lanes 1 and 2, and its three-register variant.
+@pytest.mark.parametrize("lanes,regs_per_round,sbox",
+                         [(1, 1, "table"), (1, 2, "table"), (2, 1, "table"), (4, 1, "table"),
+                          (1, 3, "ebr"), (1, 4, "ebr"), (2, 4, "ebr")])
+def test_read_latency_encrypted_and_bypass(lanes, regs_per_round, sbox):
+    dut = MEEngine(lanes=lanes, regs_per_round=regs_per_round, sbox=sbox)
     L, beats = dut.aes_latency, 4 // lanes
     rng = random.Random(regs_per_round * 10 + lanes)
     k1, k2 = rng.randrange(1 << 128), rng.randrange(1 << 128)
@@ -121,12 +128,15 @@ def test_read_latency_encrypted_and_bypass(lanes, regs_per_round):
         assert up[2][1] == dram[0x8000 + 64 * i]
 
 
-@pytest.mark.parametrize("lanes", [1, 2, 4])
-def test_full_rate_with_a_new_keyid_every_request(lanes):
+@pytest.mark.parametrize("lanes,regs_per_round,sbox",
+                         [(1, 1, "table"), (2, 1, "table"), (4, 1, "table"), (1, 4, "ebr"),
+                          (2, 4, "ebr")])
+def test_full_rate_with_a_new_keyid_every_request(lanes, regs_per_round, sbox):
     """16 encrypted writes, then 16 encrypted reads, back to back, KeyIDs 1..8 in turn: DRAM
     writes and upstream read responses leave every 4 / lanes cycles (one line per AES beat
-    sequence, no bubble on a key change), with the right ciphertext and plaintext."""
-    dut = MEEngine(lanes=lanes, sbox="table")
+    sequence, no bubble on a key change), with the right ciphertext and plaintext. The last
+    case is the FPGA configuration, with its folded tweak unit."""
+    dut = MEEngine(lanes=lanes, regs_per_round=regs_per_round, sbox=sbox)
     beats = 4 // lanes
     rng = random.Random(40 + lanes)
     keys = {k: (rng.randrange(1 << 128), rng.randrange(1 << 128)) for k in range(1, 9)}
