@@ -68,6 +68,8 @@ class RequestAcceptance(wiring.Component):
         Accepted reads, in acceptance order.
     write_data : ``Out(stream.Signature(LINE_BITS))``
         Plaintext of encrypted writes, in acceptance order.
+    plain_data : ``Out(stream.Signature(LINE_BITS))``
+        Lines of plaintext writes, in acceptance order (sent to DRAM as they are).
     read_alloc : ``Out(stream.Signature({"encrypted", "tag"}))``
         A DRAM tag for a read (:class:`~rtl.engine.read_tags.ReadTagTable` ``alloc``).
     read_alloc_tag : ``In(dram_tag_width)``
@@ -98,6 +100,7 @@ class RequestAcceptance(wiring.Component):
             "reads": Out(stream.Signature(read_entry_layout(pa_width, dram_tag_width,
                                                             number_width))),
             "write_data": Out(stream.Signature(LINE_BITS)),
+            "plain_data": Out(stream.Signature(LINE_BITS)),
             "read_alloc": Out(stream.Signature(data.StructLayout(
                 {"encrypted": 1, "tag": tag_width}))),
             "read_alloc_tag": In(dram_tag_width),
@@ -126,7 +129,7 @@ class RequestAcceptance(wiring.Component):
         tweak_waiting = Signal()
         # Room for a request of any kind: the decoded request never reaches `ready`.
         ready = (self.writes.ready & self.reads.ready & self.read_alloc.ready & self.write_data.ready
-                 & ~(tweak_waiting & ~self.tweak.ready))
+                 & self.plain_data.ready & ~(tweak_waiting & ~self.tweak.ready))
         accept = Signal()
         m.d.comb += [self.up_req.ready.eq(ready), accept.eq(self.up_req.valid & ready)]
 
@@ -152,14 +155,14 @@ class RequestAcceptance(wiring.Component):
             entry.tag.eq(req.tag),
             entry.error.eq(dec.error),
             entry.number.eq(next_write_number),
-            # Only a plaintext write's data is ever sent from the write queue.
-            entry.data.eq(Mux(kind == WriteKind.WRITE_PLAIN, req.data, 0)),
             self.reads.valid.eq(accept & is_read),
             read_entry.addr.eq(dec.dram_addr),
             read_entry.dram_tag.eq(self.read_alloc_tag),
             read_entry.number.eq(next_write_number),
             self.write_data.valid.eq(accept & is_write & (kind == WriteKind.WRITE_ENCRYPTED)),
             self.write_data.payload.eq(req.data),
+            self.plain_data.valid.eq(accept & is_write & (kind == WriteKind.WRITE_PLAIN)),
+            self.plain_data.payload.eq(req.data),
             self.read_alloc.valid.eq(accept & is_read),
             self.read_alloc.payload.encrypted.eq(encrypted),
             self.read_alloc.payload.tag.eq(req.tag),

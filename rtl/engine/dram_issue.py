@@ -61,6 +61,8 @@ class DramIssue(wiring.Component):
         An older write to the read head's line is queued.
     ciphertext : ``In(stream.Signature(LINE_BITS))``
         Encrypted writes' lines, in write-queue order.
+    plain_data : ``In(stream.Signature(LINE_BITS))``
+        Plaintext writes' lines, in write-queue order.
     dram_req : ``Out(stream.Signature(dram_req_layout(...)))``
         The engine's DRAM request port.
     read_issued : ``Out(stream.Signature(dram_tag_width, always_ready=True))``
@@ -85,6 +87,7 @@ class DramIssue(wiring.Component):
             "probe_number": Out(number_width),
             "probe_hit": In(1),
             "ciphertext": In(stream.Signature(LINE_BITS)),
+            "plain_data": In(stream.Signature(LINE_BITS)),
             "dram_req": Out(stream.Signature(dram_req_layout(pa_width, dram_tag_width))),
             "read_issued": Out(stream.Signature(dram_tag_width, always_ready=True)),
             "completion": Out(stream.Signature(up_rsp_layout(self.tag_width))),
@@ -103,7 +106,8 @@ class DramIssue(wiring.Component):
         # A read older than the write head (its number is at most the write's) goes first.
         read_first = self.reads.valid & ~is_older(write.number, read.number, self.number_width)
         write_can_go = (is_write & completions.w.ready & ~read_first
-                        & ((kind == WriteKind.WRITE_PLAIN) | self.ciphertext.valid))
+                        & Mux(kind == WriteKind.WRITE_PLAIN, self.plain_data.valid,
+                              self.ciphertext.valid))
         read_can_go = self.reads.valid & ~self.probe_hit
 
         held = Signal()                       # a stalled request is being held
@@ -118,7 +122,7 @@ class DramIssue(wiring.Component):
             self.dram_req.payload.tag.eq(Mux(choose_read, read.dram_tag, 0)),
             self.dram_req.payload.data.eq(Mux(
                 choose_read, 0, Mux(kind == WriteKind.WRITE_ENCRYPTED,
-                                    self.ciphertext.payload, write.data))),
+                                    self.ciphertext.payload, self.plain_data.payload))),
         ]
         with m.If(self.dram_req.valid & ~self.dram_req.ready):
             m.d.sync += [held.eq(1), held_read.eq(choose_read)]
@@ -134,6 +138,7 @@ class DramIssue(wiring.Component):
             self.reads.ready.eq(read_issued),
             self.writes.ready.eq(write_issued | error_leaves),
             self.ciphertext.ready.eq(write_issued & (kind == WriteKind.WRITE_ENCRYPTED)),
+            self.plain_data.ready.eq(write_issued & (kind == WriteKind.WRITE_PLAIN)),
             completions.w.valid.eq(write_issued | error_leaves),
             completions.w.payload.tag.eq(write.tag),
             completions.w.payload.error.eq(Mux(error_leaves, write.error, RspError.OK)),

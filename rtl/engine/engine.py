@@ -49,6 +49,7 @@ from .layouts import (
     ENTROPY_LAYOUT,
     KP_REQ_LAYOUT,
     KP_RSP_LAYOUT,
+    LINE_BITS,
     dram_req_layout,
     dram_rsp_layout,
     read_entry_layout,
@@ -96,6 +97,9 @@ class MEEngine(wiring.Component):
     write_depth : int, optional
         Encrypted writes waiting for their tweak (plaintext + T_0/K1 queues). Default: enough
         for full write rate (8 for lanes=1).
+    plain_write_depth : int
+        Plaintext writes' lines waiting for DRAM (:attr:`plain_lines`; 16: one bank of ECP5
+        LUT RAM). Plaintext writes beyond it wait at the upstream port.
     tweak_unit : callable, optional
         Builds the tweak unit: called with the keyword arguments of
         :class:`~rtl.engine.tweak.TweakUnit` (``index_width``, ``tag_width``,
@@ -122,7 +126,8 @@ class MEEngine(wiring.Component):
 
     def __init__(self, *, slots=64, keyid_bits_max=6, pa_width=48, c_bit_pos=47, asid_width=6,
                  addr_width=64, tag_width=8, dram_tag_width=5, lanes=1, regs_per_round=1,
-                 order_depth=None, write_depth=None, sbox=DEFAULT_SBOX, tweak_unit=TweakUnit,
+                 order_depth=None, write_depth=None, plain_write_depth=16, sbox=DEFAULT_SBOX,
+                 tweak_unit=TweakUnit,
                  encrypt_pipeline=AESEncryptPipeline, decrypt_pipeline=AESDecryptPipeline):
         if lanes not in LANES:
             self._MustUse__silence = True  # never elaborated
@@ -167,6 +172,7 @@ class MEEngine(wiring.Component):
         number_width = self.write_queue.number_width
         self.read_queue = StreamQueue(read_entry_layout(pa_width, dram_tag_width, number_width),
                                       self.order_depth)
+        self.plain_lines = StreamQueue(LINE_BITS, plain_write_depth)
         self.acceptance = RequestAcceptance(**self.params, tag_width=tag_width,
                                             dram_tag_width=dram_tag_width,
                                             number_width=number_width)
@@ -222,6 +228,7 @@ class MEEngine(wiring.Component):
             gate_out(name, getattr(keytable, name))
 
         m.submodules.write_queue = write_queue = self.write_queue
+        m.submodules.plain_lines = plain_lines = self.plain_lines
         m.submodules.read_queue = read_queue = self.read_queue
         m.submodules.acceptance = acceptance = self.acceptance
         m.submodules.read_tags = read_tags = self.read_tags
@@ -245,6 +252,7 @@ class MEEngine(wiring.Component):
         wiring.connect(m, acceptance.writes, write_queue.w)
         wiring.connect(m, acceptance.reads, read_queue.w)
         wiring.connect(m, acceptance.write_data, encrypt_path.plaintext)
+        wiring.connect(m, acceptance.plain_data, plain_lines.w)
         wiring.connect(m, acceptance.read_alloc, read_tags.alloc)
 
         # Tweaks: a write's goes to the write path, a read's into its read context.
@@ -276,6 +284,7 @@ class MEEngine(wiring.Component):
             dram_issue.probe_hit.eq(write_queue.probe_hit),
         ]
         wiring.connect(m, encrypt_path.ciphertext, dram_issue.ciphertext)
+        wiring.connect(m, plain_lines.r, dram_issue.plain_data)
         gate_out("dram_req", dram_issue.dram_req)
         wiring.connect(m, dram_issue.read_issued, read_tags.issued)
 
@@ -303,8 +312,8 @@ class MEEngine(wiring.Component):
 
         # The ports open once the reset is released and every memory has been zeroed.
         scrubbing = Cat(keytable.scrubbing, read_tags.scrubbing, write_queue.scrubbing,
-                        read_queue.scrubbing, encrypt_path.scrubbing, dram_issue.scrubbing,
-                        decrypt_path.scrubbing).any()
+                        read_queue.scrubbing, plain_lines.scrubbing, encrypt_path.scrubbing,
+                        dram_issue.scrubbing, decrypt_path.scrubbing).any()
         # Registered (one cycle late to open, never late to close: the reset closes it at
         # once), because `scrubbing` ORs flags from every corner of the engine and
         # `port_open` gates every port bit (it was the start of the critical path).

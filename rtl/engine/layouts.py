@@ -200,15 +200,16 @@ def write_entry_layout(pa_width=48, tag_width=8, number_width=7):
     """A write or an errored request waiting for the DRAM issue, in acceptance order.
 
     ``number`` is the write's number (writes accepted before it, modulo
-    ``2**number_width``; see :mod:`rtl.engine.write_queue`); ``data`` is a plaintext write's
-    line (0 otherwise: an encrypted write's line comes from the write path)."""
+    ``2**number_width``; see :mod:`rtl.engine.write_queue`). The line itself is not here: a
+    plaintext write's line waits in the plaintext-line queue, an encrypted write's comes from
+    the write path, each in write order (a 512-bit field in every entry of this deep queue was
+    1,536 LUT4 of LUT RAM on the FPGA, docs/fpga.md)."""
     return data.StructLayout({
         "kind":   WriteKind,
         "addr":   pa_width,
         "tag":    tag_width,
         "error":  RspError,
         "number": number_width,
-        "data":   LINE_BITS,
     })
 
 

@@ -30,6 +30,7 @@ def test_entries_keys_and_tweak_requests():
         ctx.set(dut.writes.ready, 1)
         ctx.set(dut.reads.ready, 1)
         ctx.set(dut.write_data.ready, 1)
+        ctx.set(dut.plain_data.ready, 1)
         ctx.set(dut.read_alloc.ready, 1)
         ctx.set(dut.read_alloc_tag, 9)
         cycle = 0
@@ -43,7 +44,7 @@ def test_entries_keys_and_tweak_requests():
                 ctx.set(dut.keys, KEYS[key_addr])
             ctx.set(dut.tweak.ready, int(not 20 <= cycle < 25))
             if w_v:
-                writes.append((w.kind, w.addr, w.tag, w.error, w.number, w.data))
+                writes.append((w.kind, w.addr, w.tag, w.error, w.number))
             if r_v:
                 reads.append((r.addr, r.dram_tag, r.number))
             if p_v:
@@ -84,12 +85,12 @@ def test_entries_keys_and_tweak_requests():
 
     E, P = WriteKind.WRITE_ENCRYPTED, RspError.OK
     assert writes == [
-        (E, 0x1000, 1, P, 0, 0), (WriteKind.ERROR, 0, 3, RspError.BAD_ADDRESS, 1, 0),
-        (E, 0x3000, 4, P, 1, 0),
-        (E, 0x1000, 1, P, 2, 0), (WriteKind.ERROR, 0, 3, RspError.BAD_ADDRESS, 3, 0),
-        (E, 0x3000, 4, P, 3, 0),
-        (E, 0x1000, 1, P, 4, 0), (WriteKind.ERROR, 0, 3, RspError.BAD_ADDRESS, 5, 0),
-        (E, 0x3000, 4, P, 5, 0)]
+        (E, 0x1000, 1, P, 0), (WriteKind.ERROR, 0, 3, RspError.BAD_ADDRESS, 1),
+        (E, 0x3000, 4, P, 1),
+        (E, 0x1000, 1, P, 2), (WriteKind.ERROR, 0, 3, RspError.BAD_ADDRESS, 3),
+        (E, 0x3000, 4, P, 3),
+        (E, 0x1000, 1, P, 4), (WriteKind.ERROR, 0, 3, RspError.BAD_ADDRESS, 5),
+        (E, 0x3000, 4, P, 5)]
     assert reads == [(0x2000, 9, 1), (0x1000, 9, 2), (0x2000, 9, 3), (0x1000, 9, 4),
                      (0x2000, 9, 5), (0x1000, 9, 6)]
     assert plaintexts == [0xAAA, 0xBBB] * 3

@@ -1,6 +1,7 @@
 """Amaranth-simulator test of the hazard-aware DRAM issue, with the write queue and a read
 queue in front of it: random reads, plaintext writes, encrypted writes (their ciphertext
-arriving late) and errored requests over three lines, under DRAM and completion backpressure.
+arriving late, and a plaintext write's line, from its own queue, sometimes late too) and errored
+requests over three lines, under DRAM and completion backpressure.
 Requests to one line reach DRAM in acceptance order, reads pass waiting writes to other
 lines, every request is sent once (errors never), and completions come in write order."""
 
@@ -57,7 +58,7 @@ def test_same_line_order_and_reads_passing_writes():
                 port = write_queue.w
                 ctx.set(port.payload, {"kind": kind, "addr": addr, "tag": tag,
                                        "error": RspError.NO_KEY if kind == WriteKind.ERROR
-                                       else RspError.OK, "number": number, "data": tag})
+                                       else RspError.OK, "number": number})
                 if kind != WriteKind.ERROR:
                     number = (number + 1) % (1 << width)
             ctx.set(port.valid, 1)
@@ -71,6 +72,16 @@ def test_same_line_order_and_reads_passing_writes():
             ctx.set(issue.ciphertext.payload, line)
             await ctx.tick().until(issue.ciphertext.ready)
             ctx.set(issue.ciphertext.valid, 0)
+
+    plain_lines = [t for k, _a, t in requests if k == WriteKind.WRITE_PLAIN]
+
+    async def plain_tb(ctx):
+        for line in plain_lines:
+            await ctx.tick().repeat(rng.randrange(1, 4))
+            ctx.set(issue.plain_data.valid, 1)
+            ctx.set(issue.plain_data.payload, line)
+            await ctx.tick().until(issue.plain_data.ready)
+            ctx.set(issue.plain_data.valid, 0)
 
     async def sinks(ctx):
         for _ in range(2500):
@@ -88,6 +99,7 @@ def test_same_line_order_and_reads_passing_writes():
     sim.add_clock(1e-6)
     sim.add_testbench(accept_tb, background=True)
     sim.add_testbench(ciphertext_tb, background=True)
+    sim.add_testbench(plain_tb, background=True)
     sim.add_testbench(sinks)
     sim.run()
 

@@ -43,7 +43,7 @@ def test_probe_and_order_across_number_wrap():
                 addr = rng.choice((0x40, 0x80, 0xC0))
                 ctx.set(dut.w.valid, 1)
                 ctx.set(dut.w.payload, {"kind": kind, "addr": addr, "tag": 0, "error": 0,
-                                        "number": number, "data": addr})
+                                        "number": number})
             ctx.set(dut.r.ready, int(bool(pop)))
             if pop:
                 head = ctx.get(dut.r.payload)
