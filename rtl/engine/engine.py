@@ -57,7 +57,7 @@ from .layouts import (
     up_req_layout,
     up_rsp_layout,
 )
-from .port_gate import RegisteredStreamGate, StreamGate
+from .port_gate import StreamGate
 from .read_path import DecryptPath
 from .read_tags import ReadTagTable
 from .response_arbiter import ResponseArbiter
@@ -208,9 +208,9 @@ class MEEngine(wiring.Component):
         # Every stream port passes a gate, closed during reset and the scrub after it.
         port_open = Signal()
 
-        def gate_in(name, inner, gate_type=StreamGate):
+        def gate_in(name, inner):
             outer = getattr(self, name)
-            gate = m.submodules[f"{name}_gate"] = gate_type(outer.payload.shape())
+            gate = m.submodules[f"{name}_gate"] = StreamGate(outer.payload.shape())
             wiring.connect(m, wiring.flipped(outer), gate.i)
             wiring.connect(m, gate.o, inner)
             m.d.comb += gate.open.eq(port_open)
@@ -239,8 +239,10 @@ class MEEngine(wiring.Component):
         m.submodules.response_arbiter = arbiter = self.response_arbiter
 
         # Acceptance.
-        # Registered: the decode and the queue write enables start at a flip-flop.
-        gate_in("up_req", acceptance.up_req, RegisteredStreamGate)
+        # Not registered: a register here would add a cycle to every request (DESIGN §7 allows
+        # a plaintext request one cycle each way, which the queues behind take). Integrators
+        # drive it from registers (docs/integration.md §2).
+        gate_in("up_req", acceptance.up_req)
         m.d.comb += [
             acceptance.config.eq(keytable.config),
             acceptance.slot_states.eq(keytable.slot_states),

@@ -13,7 +13,7 @@ from amaranth import Module, Mux
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["RegisteredStreamGate", "StreamGate"]
+__all__ = ["StreamGate"]
 
 
 class StreamGate(wiring.Component):
@@ -52,46 +52,3 @@ class StreamGate(wiring.Component):
             m.d.comb += self.i.ready.eq(self.o.ready & self.open)
         return m
 
-
-class RegisteredStreamGate(wiring.Component):
-    """A :class:`StreamGate` with a register stage: the logic behind it starts at a flip-flop.
-
-    Used on the upstream request port, whose payload feeds the address decode and every queue
-    write enable in the acceptance cycle: without the register that decode hung off the pins
-    (or off the requester's logic) and set the whole engine's clock (docs/fpga.md). The register
-    holds one request; it takes the next one in the cycle its current one leaves, so a request
-    can still be taken every cycle, one cycle later than through a plain gate.
-
-    Parameters
-    ----------
-    shape : shape-castable
-        The stream's payload shape.
-
-    Members
-    -------
-    i : ``In(stream.Signature(shape))``
-        Towards the source: ``i.ready = open & (~o.valid | o.ready)``; no path from ``i.valid``
-        or ``i.payload`` to ``i.ready``.
-    o : ``Out(stream.Signature(shape))``
-        Towards the sink, from the register; its payload is zero while ``o.valid`` is low.
-    open : ``In(1)``
-        Transfers into the register allowed. A request already in the register when ``open``
-        falls is cleared by the reset that closes the gate.
-    """
-
-    def __init__(self, shape):
-        self.shape = shape
-        signature = stream.Signature(shape)
-        super().__init__({"i": In(signature), "o": Out(signature), "open": In(1)})
-
-    def elaborate(self, platform):
-        m = Module()
-        m.d.comb += self.i.ready.eq(self.open & (~self.o.valid | self.o.ready))
-        with m.If(~self.o.valid | self.o.ready):
-            taken = self.i.valid & self.i.ready
-            m.d.sync += [
-                self.o.valid.eq(taken),
-                # Zero when nothing is taken: the register never holds a request it has passed on.
-                self.o.payload.eq(Mux(taken, self.i.payload, 0)),
-            ]
-        return m
