@@ -61,7 +61,7 @@ __all__ = ["EngineHarness", "ENGINE_PARAMS"]
 #: The engine under proof: every parameter small, the logic the same as at full size.
 ENGINE_PARAMS = dict(slots=4, keyid_bits_max=2, pa_width=16, c_bit_pos=15, asid_width=2,
                      addr_width=16, tag_width=2, dram_tag_width=2, order_depth=4,
-                     write_depth=2, lanes=1, sbox="table")
+                     write_depth=2, plain_write_depth=2, lanes=1, sbox="table")
 
 _INPUTS = ("up_req", "dram_rsp", "kp_req", "cfg_req", "entropy")
 #: Wide data inputs narrowed to their lowest bit (the rest tied to zero): port -> fields
@@ -165,6 +165,7 @@ class EngineHarness(Elaboratable):
         """Cycles after a reset until the longest scrub is over: the deepest memory."""
         dut = self.dut
         return max(dut.slots, 1 << dut.dram_tag_width, dut.order_depth, dut.write_depth,
+                   dut.plain_lines.depth,
                    dut.encrypt_path.line_queue_depth, dut.decrypt_path.line_queue_depth,
                    dut.dram_issue.completion_depth)
 
