@@ -317,7 +317,7 @@ class AESEncryptPipeline(_Pipeline):
 
     def _elaborate_two_cycle(self):
         if self.regs_per_round >= 3:
-            return self._elaborate_three_cycle()
+            return self._elaborate_with_round_register()
         # Round r: cycle 1 addresses the block RAMs with MixColumns(ShiftRows(s)) ^ rk[r-1]
         # (the plain block ^ key in round 1) while the key step computes its S-box first
         # halves; cycle 2 reads the block RAMs into the output registers and registers rk[r].
@@ -346,7 +346,7 @@ class AESEncryptPipeline(_Pipeline):
         ]
         return m
 
-    def _elaborate_three_cycle(self):
+    def _elaborate_with_round_register(self):
         # Round r: cycle 1 addresses the S-boxes with the registered, key-added state while
         # the key step starts rk[r]; cycles 2-3 read them (and finish rk[r]); the third
         # register takes MixColumns(ShiftRows(S)) ^ rk[r]. Per block, rk[r] is registered
@@ -462,7 +462,7 @@ class AESDecryptPipeline(_Pipeline):
 
     def _elaborate_two_cycle(self):
         if self.regs_per_round >= 3:
-            return self._elaborate_three_cycle()
+            return self._elaborate_with_round_register()
         # Stage k (round key r = 11 - k): cycle 1 addresses the block RAMs with
         # InvShiftRows(InvMixColumns(s ^ rk[r])) (no InvMixColumns in stage 1) while the key
         # step starts rk[r-1]; cycle 2 reads the inverse S-boxes and registers rk[r-1].
@@ -491,7 +491,7 @@ class AESDecryptPipeline(_Pipeline):
         ]
         return m
 
-    def _elaborate_three_cycle(self):
+    def _elaborate_with_round_register(self):
         # Stage k (round key r = 11 - k): cycle 1 addresses the inverse S-boxes with
         # InvShiftRows(InvMixColumns(s)), s already holding its AddRoundKey (stage 1: the
         # plain block ^ rk[10], no InvMixColumns), while the key step starts rk[r-1]; cycles
