@@ -716,7 +716,8 @@ def _cmd_engine(args, env):
                                keep_hierarchy=functools.partial(engine_blocks, name))
             metrics["fits"] = True
         except RuntimeError as exc:
-            if not (workdir / "stat.json").exists():
+            # No netlist (or a wrong one, with undriven inputs): nothing to report.
+            if not (workdir / "stat.json").exists() or "undriven" in str(exc):
                 print(f"[{key}] FAILED: {exc}", file=sys.stderr)
                 continue
             print(f"[{key}] nextpnr failed, reporting Yosys figures: {str(exc).splitlines()[0]}")
