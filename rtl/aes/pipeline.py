@@ -248,9 +248,24 @@ class _Pipeline(wiring.Component):
 
     def _delay(self, m, name, values, cycles):
         """*values* (valid and tag) through *cycles* registers, as :meth:`_register`."""
-        for n in range(cycles):
-            values = self._register(m, f"{name}_{n}", values)
-        return values
+        return self._stages(m, name, values, cycles)[-1]
+
+    def _round_register_input(self, m):
+        """The first stage's values of a three- or four-register round: the input block with
+        its first AddRoundKey, and (with :attr:`blocks_per_key` > 1) the group-start flag."""
+        cur = {"valid": self.i.valid, "state": self.i.payload.block ^ self.i.payload.key,
+               "tag": self.i.payload.tag}
+        if self.blocks_per_key > 1:
+            cur["first"] = self._groups(m)
+        return cur
+
+    def _drive_output(self, m, cur):
+        """``o`` from the last stage's ``valid``, ``state`` and ``tag``."""
+        m.d.comb += [
+            self.o.valid.eq(cur["valid"]),
+            self.o.payload.block.eq(cur["state"]),
+            self.o.payload.tag.eq(cur["tag"]),
+        ]
 
 
 class AESEncryptPipeline(_Pipeline):
@@ -308,11 +323,7 @@ class AESEncryptPipeline(_Pipeline):
             else:
                 nxt = {"valid": nxt["valid"], "state": sr.o ^ nxt["key"], "tag": nxt["tag"]}
             cur = self._register(m, f"r{r}", nxt)
-        m.d.comb += [
-            self.o.valid.eq(cur["valid"]),
-            self.o.payload.block.eq(cur["state"]),
-            self.o.payload.tag.eq(cur["tag"]),
-        ]
+        self._drive_output(m, cur)
         return m
 
     def _elaborate_two_cycle(self):
@@ -353,9 +364,7 @@ class AESEncryptPipeline(_Pipeline):
         # beside the state; shared, it waits in the next round's key step (_round_key).
         m = Module()
         shared = self.blocks_per_key > 1
-        first = self._groups(m) if shared else None
-        cur = {"valid": self.i.valid, "state": self.i.payload.block ^ self.i.payload.key,
-               "tag": self.i.payload.tag, **({"first": first} if shared else {})}
+        cur = self._round_register_input(m)
         key, key_bytes, prev_side = self.i.payload.key, None, None
         for r in range(1, 11):
             sb = m.submodules[f"r{r}_sub_bytes"] = self._sub_bytes()
@@ -382,11 +391,7 @@ class AESEncryptPipeline(_Pipeline):
             prev_side = side
             cur = self._register(m, f"r{r}_out", {**side, "state": mixed ^ rk, **keep})
             key = cur.get("key", rk)
-        m.d.comb += [
-            self.o.valid.eq(cur["valid"]),
-            self.o.payload.block.eq(cur["state"]),
-            self.o.payload.tag.eq(cur["tag"]),
-        ]
+        self._drive_output(m, cur)
         return m
 
 
@@ -453,11 +458,7 @@ class AESDecryptPipeline(_Pipeline):
             else:
                 nxt = {"valid": nxt["valid"], "state": isb.o ^ ks.o, "tag": nxt["tag"]}
             cur = self._register(m, f"r{r}", nxt)
-        m.d.comb += [
-            self.o.valid.eq(cur["valid"]),
-            self.o.payload.block.eq(cur["state"]),
-            self.o.payload.tag.eq(cur["tag"]),
-        ]
+        self._drive_output(m, cur)
         return m
 
     def _elaborate_two_cycle(self):
@@ -499,9 +500,7 @@ class AESDecryptPipeline(_Pipeline):
         # the encrypt pipeline).
         m = Module()
         shared = self.blocks_per_key > 1
-        first = self._groups(m) if shared else None
-        cur = {"valid": self.i.valid, "state": self.i.payload.block ^ self.i.payload.key,
-               "tag": self.i.payload.tag, **({"first": first} if shared else {})}
+        cur = self._round_register_input(m)
         key, key_bytes, prev_side = self.i.payload.key, None, None
         premixed = self.regs_per_round == 4
         for k in range(1, 11):
@@ -533,9 +532,5 @@ class AESDecryptPipeline(_Pipeline):
                 state = pre.o
             cur = self._register(m, f"r{r}_out", {**side, "state": state, **keep})
             key = cur.get("key", rk)
-        m.d.comb += [
-            self.o.valid.eq(cur["valid"]),
-            self.o.payload.block.eq(cur["state"]),
-            self.o.payload.tag.eq(cur["tag"]),
-        ]
+        self._drive_output(m, cur)
         return m

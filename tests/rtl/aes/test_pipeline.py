@@ -141,6 +141,18 @@ def test_last_round_key():
     assert results[0][1] == _le("d014f9a8c9ee2589e13f0cc8b6630ca6")
 
 
+def _assert_idle(ctx, storage):
+    """Every register of *storage* holds zero, a block RAM's read register its word 0 (the
+    idle address)."""
+    left = {}
+    for name, signal in storage.registers.items():
+        memory = storage.read_registers.get(name)
+        expected = 0 if memory is None else ctx.get(memory[0])
+        if ctx.get(signal.as_unsigned()) != expected:
+            left[name] = ctx.get(signal.as_unsigned())
+    assert not left, f"{len(left)} registers hold values while idle: {sorted(left)[:6]}"
+
+
 @pytest.mark.parametrize("regs_per_round,sbox",
                          [(1, "table"), (2, "ebr"), (2, "split"), (3, "ebr"), (3, "split"),
                           (4, "ebr")])
@@ -161,13 +173,7 @@ def test_idle_pipeline_holds_zeros(cls, regs_per_round, sbox):
             ctx.set(dut.i.payload, {"block": rng.getrandbits(128), "key": rng.getrandbits(128),
                                     "tag": rng.getrandbits(8)})
             await ctx.tick()
-        left = {}
-        for name, signal in storage.registers.items():
-            memory = storage.read_registers.get(name)
-            expected = 0 if memory is None else ctx.get(memory[0])
-            if ctx.get(signal.as_unsigned()) != expected:
-                left[name] = ctx.get(signal.as_unsigned())
-        assert not left, f"{len(left)} registers hold values while idle: {sorted(left)[:6]}"
+        _assert_idle(ctx, storage)
 
     sim = Simulator(storage.fragment)
     sim.add_clock(1e-8, domain=storage.domain)
@@ -218,13 +224,7 @@ def test_shared_key_steps(direction, regs_per_round, blocks_per_key, sbox):
                                     "key": key if cycle < blocks_per_key else key ^ ((1 << 128) - 1),
                                     "tag": rng.getrandbits(8)})
             await ctx.tick()
-        left = {}
-        for name, signal in storage.registers.items():
-            memory = storage.read_registers.get(name)
-            expected = 0 if memory is None else ctx.get(memory[0])
-            if ctx.get(signal.as_unsigned()) != expected:
-                left[name] = ctx.get(signal.as_unsigned())
-        assert not left, f"{len(left)} registers hold values while idle: {sorted(left)[:6]}"
+        _assert_idle(ctx, storage)
 
     sim = Simulator(storage.fragment)
     sim.add_clock(1e-8, domain=storage.domain)
