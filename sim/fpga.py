@@ -25,6 +25,7 @@ has two cores shared with other jobs.
 import argparse
 import datetime
 import functools
+import hashlib
 import inspect
 import json
 import os
@@ -37,9 +38,10 @@ from pathlib import Path
 
 __all__ = [
     "REPO_ROOT", "RESULTS_JSON", "RESULTS_MD", "SECTION", "LPF", "BASELINE", "DEVICE", "ToolMissing",
+    "ToolInterrupted",
     "tool_env", "check_tools", "parse_nextpnr_report", "parse_nextpnr_log_fmax",
     "parse_nextpnr_critical_path", "parse_yosys_stat", "derive_metrics", "plausibility_warnings",
-    "undriven_inputs",
+    "undriven_inputs", "LUT_MAPPERS", "PLACERS",
     "lpf_for_target",
     "run_flow", "aes_configs", "aes_factory", "measure_latency", "render_results_section",
     "update_results_md", "block_breakdown", "engine_blocks", "engine_budget_check", "render_engine_section",
@@ -84,6 +86,13 @@ ENGINE_LUT_MAPPER = "abc"
 #: 544 LUT4 + 272 PFUMX (`-lut 4:7`) and 352 + 116 PFUMX (ABC9); InvMixColumns 383 / 757 /
 #: 479 (docs/toolchain.md).
 LUT_MAPPERS = ("abc9", "abc")
+#: nextpnr-ecp5 0.11's placers (``--placer``). HeAP is nextpnr's default and places the AES
+#: pipelines alone in minutes; on the whole 4-register engine its first strict legalisation
+#: ran for over 20 minutes per iteration (docs/toolchain.md), so the engine uses the
+#: electrostatic ``static`` placer.
+PLACERS = ("heap", "static", "sa")
+ENGINE_PLACER = "static"
+DEFAULT_PLACER = "heap"
 ENGINE_BUDGET = {"lut4_fraction": 0.60, "ebr": 160, "fmax_mhz": 125.0, "fmax_goal_mhz": 150.0,
                  "fmax_stretch_mhz": 200.0}
 DEVICE_LUT4 = 83640
@@ -132,12 +141,19 @@ def check_tools(env, need_ecppack=False):
     return found
 
 
+class ToolInterrupted(RuntimeError):
+    """A tool was killed by a signal: the run says nothing about the design."""
+
+
 def _run(cmd, cwd, env, log_name):
-    """Run *cmd*, return wall seconds; on failure raise with the tail of its log."""
+    """Run *cmd*, return wall seconds; on failure raise with the tail of its log
+    (:class:`ToolInterrupted` when a signal ended it)."""
     start = time.monotonic()
     with open(Path(cwd) / log_name, "w") as log:
         proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
     elapsed = time.monotonic() - start
+    if proc.returncode < 0:
+        raise ToolInterrupted(f"{cmd[0]} was killed (signal {-proc.returncode}): no result")
     if proc.returncode != 0:
         tail = (Path(cwd) / log_name).read_text(errors="replace").splitlines()[-15:]
         raise RuntimeError(f"{cmd[0]} failed (exit {proc.returncode}), see {Path(cwd) / log_name}:\n"
@@ -278,9 +294,49 @@ def lpf_for_target(lpf_text, freq_mhz):
 # The flow
 
 
+class _SynthesisCache:
+    """A Yosys run's products, reused when its inputs are unchanged.
+
+    The key is the SHA-256 of the Verilog text and the Yosys command line; the record
+    (``<log>.key``) also holds the SHA-256 of every product, so a product overwritten since
+    (the hierarchical run and the flattened one write the same netlist name) or edited by
+    hand is a miss. Synthesising the engine takes 10 minutes; its place-and-route is what is
+    iterated on.
+    """
+
+    def __init__(self, workdir, log_name, inputs, outputs):
+        self.record = Path(workdir) / (log_name + ".key")
+        self.paths = [Path(workdir) / out for out in outputs]
+        digest = hashlib.sha256()
+        for item in inputs:
+            digest.update(item.encode())
+            digest.update(b"\0")
+        self.key = digest.hexdigest()
+        self.seconds = None
+
+    def _digests(self):
+        return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in self.paths}
+
+    def valid(self):
+        try:
+            saved = json.loads(self.record.read_text())
+        except (OSError, ValueError):
+            return False
+        if saved.get("key") != self.key or not all(p.exists() for p in self.paths):
+            return False
+        if saved.get("outputs") != self._digests():
+            return False
+        self.seconds = saved.get("seconds")
+        return True
+
+    def save(self, seconds):
+        self.record.write_text(json.dumps({"key": self.key, "seconds": round(seconds, 1),
+                                           "outputs": self._digests()}, indent=1) + "\n")
+
+
 def run_flow(component, name, workdir, *, freq_mhz=DEFAULT_FREQ, bitstream=False, seed=1,
              env=None, log=print, aes_checks=True, synth_args="", keep_hierarchy=None,
-             platform=None, lut_mapper="abc9"):
+             platform=None, lut_mapper="abc9", placer=DEFAULT_PLACER):
     """Synthesise, place and route *component* (a harness) for the LFE5U-85F; return metrics.
 
     Parameters
@@ -305,6 +361,8 @@ def run_flow(component, name, workdir, *, freq_mhz=DEFAULT_FREQ, bitstream=False
         Passed to ``elaborate``; default :data:`rtl.fpga.platform.ECP5_SYNTHESIS`.
     lut_mapper : {"abc9", "abc"}
         ``synth_ecp5``'s ABC9, or the classic ABC in its place (:data:`LUT_MAPPERS`).
+    placer : {"heap", "static", "sa"}
+        nextpnr's placer (:data:`PLACERS`).
     keep_hierarchy : callable, optional
         Called with the Verilog module names; the modules it returns get Yosys'
         ``keep_hierarchy`` attribute: everything else is flattened into them, so ``stat``
@@ -345,6 +403,8 @@ def run_flow(component, name, workdir, *, freq_mhz=DEFAULT_FREQ, bitstream=False
         kept = keep_hierarchy(modules)
         if kept:
             keep = "setattr -mod -set keep_hierarchy 1 " + " ".join(f"\\{mod}" for mod in kept) + "; "
+    if placer not in PLACERS:
+        raise ValueError(f"placer must be one of {PLACERS}, not {placer!r}")
     if lut_mapper not in LUT_MAPPERS:
         raise ValueError(f"lut_mapper must be one of {LUT_MAPPERS}, not {lut_mapper!r}")
     synth = f"synth_ecp5 {synth_args} -top {name}"
@@ -357,14 +417,19 @@ def run_flow(component, name, workdir, *, freq_mhz=DEFAULT_FREQ, bitstream=False
                  f"techmap -map +/lattice/latches_map.v; abc -dress -lut 4; clean; "
                  f"{synth} -run map_cells: -json {name}.json")
 
-    def yosys(prefix, stat, log_name):
+    def yosys(prefix, stat, log_name, outputs):
         script = f"read_verilog -sv {name}.v; {prefix}{steps}; tee -q -o {stat} stat -json"
-        seconds = _run([tools["YOSYS"], "-q", "-l", log_name, "-p", script], workdir, env,
-                       log_name.replace(".log", ".out"))
+        cmd = [tools["YOSYS"], "-q", "-l", log_name, "-p", script]
+        cache = _SynthesisCache(workdir, log_name, [verilog, *cmd[1:]], [stat, *outputs])
+        if cache.valid():
+            log(f"[{name}] {log_name}: unchanged Verilog and script, netlist reused")
+            return cache.seconds
+        seconds = _run(cmd, workdir, env, log_name.replace(".log", ".out"))
         undriven = undriven_inputs((workdir / log_name).read_text(errors="replace"))
         if undriven:
             raise RuntimeError(f"[{name}] yosys left {undriven} cell inputs undriven (a wrong "
                                f"netlist; see {log_name}): not placed")
+        cache.save(seconds)
         return round(seconds, 1)
 
     block_stat = None
@@ -373,9 +438,9 @@ def run_flow(component, name, workdir, *, freq_mhz=DEFAULT_FREQ, bitstream=False
         # that is placed is synthesised flattened (measured on the engine: 2,851 fewer LUT4,
         # as the blocks' boundary logic, the port gates' ANDs above all, merges with its
         # neighbours). Its JSON is overwritten by the flattened run below.
-        times["yosys_blocks"] = yosys(keep, "stat_blocks.json", "yosys_blocks.log")
+        times["yosys_blocks"] = yosys(keep, "stat_blocks.json", "yosys_blocks.log", [])
         block_stat = json.loads((workdir / "stat_blocks.json").read_text())
-    times["yosys"] = yosys("", "stat.json", "yosys.log")
+    times["yosys"] = yosys("", "stat.json", "yosys.log", [f"{name}.json"])
     yosys_stat = json.loads((workdir / "stat.json").read_text())
     yosys_cells = parse_yosys_stat(yosys_stat)
     log(f"[{name}] yosys: {times['yosys']} s, LUT4 {yosys_cells.get('LUT4', 0)}, "
@@ -384,7 +449,8 @@ def run_flow(component, name, workdir, *, freq_mhz=DEFAULT_FREQ, bitstream=False
     (workdir / "board.lpf").write_text(lpf_for_target(LPF.read_text(), freq_mhz))
     cmd = [tools["NEXTPNR_ECP5"], *DEVICE["nextpnr_args"], "--json", f"{name}.json",
            "--lpf", "board.lpf", "--textcfg", f"{name}.config", "--freq", f"{freq_mhz:g}",
-           "--seed", str(seed), "--report", "report.json", "--log", "nextpnr.log", "-q",
+           "--seed", str(seed), "--placer", placer, "--report", "report.json",
+           "--log", "nextpnr.log", "-q",
            # Fmax is the measurement: a design that misses the target is still a result.
            "--timing-allow-fail"]
     times["nextpnr"] = round(_run(cmd, workdir, env, "nextpnr.out"), 1)
@@ -712,12 +778,14 @@ def _cmd_engine(args, env):
         try:
             metrics = run_flow(harness, name, workdir, freq_mhz=args.freq, seed=args.seed,
                                env=env, aes_checks=False, synth_args=args.synth_args,
-                               lut_mapper=args.lut_mapper,
+                               lut_mapper=args.lut_mapper, placer=args.placer,
                                keep_hierarchy=functools.partial(engine_blocks, name))
             metrics["fits"] = True
         except RuntimeError as exc:
-            # No netlist (or a wrong one, with undriven inputs): nothing to report.
-            if not (workdir / "stat.json").exists() or "undriven" in str(exc):
+            # No netlist (or a wrong one, with undriven inputs), or a tool killed: nothing to
+            # report.
+            if (isinstance(exc, ToolInterrupted) or not (workdir / "stat.json").exists()
+                    or "undriven" in str(exc)):
                 print(f"[{key}] FAILED: {exc}", file=sys.stderr)
                 continue
             print(f"[{key}] nextpnr failed, reporting Yosys figures: {str(exc).splitlines()[0]}")
@@ -732,10 +800,11 @@ def _cmd_engine(args, env):
         metrics.update({"lanes": lanes, "sbox": args.sbox, "regs_per_round": rpr,
                         "read_latency_cycles": latency, "rtl_hash": rtl_source_hash(),
                         "freq_requested": args.freq, "synth_args": args.synth_args,
-                        "lut_mapper": args.lut_mapper,
+                        "lut_mapper": args.lut_mapper, "placer": args.placer,
                         "lut4_fraction": round(metrics["lut4_engine"] / DEVICE_LUT4, 3),
                         "command": f"python -m sim.fpga engine --lanes {lanes} --sbox "
-                                   f"{args.sbox} --regs-per-round {rpr} --freq {args.freq:g}"})
+                                   f"{args.sbox} --regs-per-round {rpr} --freq {args.freq:g} "
+                                   f"--placer {args.placer}"})
         if metrics.get("fmax_mhz"):
             metrics["read_latency_ns"] = round(1000 * latency / metrics["fmax_mhz"], 1)
         metrics["budget"] = [list(row) for row in engine_budget_check(metrics)]
@@ -845,7 +914,7 @@ def _cmd_aes(args, env):
         try:
             metrics = run_flow(harness, name, args.out_dir / name, freq_mhz=args.freq,
                                bitstream=args.bitstream, seed=args.seed, env=env,
-                               lut_mapper=args.lut_mapper)
+                               lut_mapper=args.lut_mapper, placer=args.placer)
         except RuntimeError as exc:
             print(f"[{key}] FAILED: {exc}", file=sys.stderr)
             continue
@@ -917,9 +986,11 @@ def _cmd_spec(args, env):
     name = args.name or "harness_" + args.spec.rpartition(":")[2].lower()
     metrics = derive_metrics(run_flow(harness, name, args.out_dir / name, freq_mhz=args.freq,
                                       bitstream=args.bitstream, seed=args.seed, env=env,
-                                      aes_checks=args.aes_checks, lut_mapper=args.lut_mapper),
+                                      aes_checks=args.aes_checks, lut_mapper=args.lut_mapper,
+                                      placer=args.placer),
                              latency)
-    metrics.update({"spec": args.spec, "params": params, "lut_mapper": args.lut_mapper})
+    metrics.update({"spec": args.spec, "params": params, "lut_mapper": args.lut_mapper,
+                    "placer": args.placer})
     out = BUILD_ROOT / "results" / f"fpga_{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
@@ -938,6 +1009,9 @@ def main(argv=None):
         p.add_argument("--lut-mapper", choices=LUT_MAPPERS, default=ENGINE_LUT_MAPPER,
                        help=f"LUT mapping (default {ENGINE_LUT_MAPPER}: the classic ABC, "
                             "LUT4 only; abc9 = synth_ecp5's own; docs/toolchain.md)")
+        p.add_argument("--placer", choices=PLACERS, default=None,
+                       help=f"nextpnr placer (default {DEFAULT_PLACER}; the engine: "
+                            f"{ENGINE_PLACER})")
         p.add_argument("--bitstream", action="store_true", help="also run ecppack (.bit)")
         p.add_argument("--out-dir", type=Path, default=BUILD_ROOT / "fpga",
                        help="run directories (default build/fpga)")
@@ -991,6 +1065,8 @@ def main(argv=None):
                 update_section(ENGINE_SECTION, render_engine_section(engine), RESULTS_MD)
         print(f"updated {RESULTS_MD.relative_to(REPO_ROOT)}")
         return 0
+    if args.placer is None:
+        args.placer = ENGINE_PLACER if args.command == "engine" else DEFAULT_PLACER
     env = tool_env()
     try:
         check_tools(env, need_ecppack=args.bitstream)

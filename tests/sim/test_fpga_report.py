@@ -251,12 +251,46 @@ def test_unknown_lut_mapper_is_refused(tmp_path):
                       log=lambda *_: None)
 
 
+def test_unknown_placer_is_refused(tmp_path):
+    import pytest
+
+    harness = PipelineHarness(lambda: XorChainPipeline(stages=1))
+    harness._MustUse__silence = True
+    with pytest.raises(ValueError, match="placer"):
+        fpga.run_flow(harness, "xor", tmp_path, placer="annealing", env=fpga.tool_env(),
+                      log=lambda *_: None)
+
+
 def test_classic_abc_flow_places_a_small_design(tmp_path):
     """The engine's mapper (synth_ecp5 with `abc -lut 4` in place of ABC9) gives a netlist
-    with every cell input driven, which nextpnr places; the figures come back."""
+    with every cell input driven, which the engine's placer places; the figures come back."""
     metrics = fpga.run_flow(PipelineHarness(lambda: XorChainPipeline(stages=2)), "xor",
-                            tmp_path, lut_mapper="abc", aes_checks=False, log=lambda *_: None)
+                            tmp_path, lut_mapper="abc", placer=fpga.ENGINE_PLACER,
+                            aes_checks=False, log=lambda *_: None)
     assert metrics["lut4"] >= 2 * 128 and metrics["ff"] >= 2 * (128 + 128)
     assert metrics["fmax_mhz"] > 0
     assert fpga.undriven_inputs((tmp_path / "yosys.log").read_text()) == 0
     assert "abc -dress -lut 4" in (tmp_path / "yosys.log").read_text()
+    assert "Running Static placer" in (tmp_path / "nextpnr.log").read_text()
+
+
+def test_synthesis_cache_reuses_only_unchanged_products(tmp_path):
+    """The Yosys products are reused only for the same Verilog and script, and only while
+    every product is the one that run wrote."""
+    (tmp_path / "stat.json").write_text("{}")
+    (tmp_path / "x.json").write_text("netlist")
+    inputs = ["module x; endmodule", "-p", "synth_ecp5"]
+    cache = fpga._SynthesisCache(tmp_path, "yosys.log", inputs, ["stat.json", "x.json"])
+    assert not cache.valid()
+    cache.save(12.34)
+    again = fpga._SynthesisCache(tmp_path, "yosys.log", inputs, ["stat.json", "x.json"])
+    assert again.valid() and again.seconds == 12.3
+    other_script = fpga._SynthesisCache(tmp_path, "yosys.log", [inputs[0], "-p", "synth_ice40"],
+                                        ["stat.json", "x.json"])
+    assert not other_script.valid()
+    (tmp_path / "x.json").write_text("overwritten by another run")
+    assert not fpga._SynthesisCache(tmp_path, "yosys.log", inputs,
+                                    ["stat.json", "x.json"]).valid()
+    (tmp_path / "x.json").unlink()
+    assert not fpga._SynthesisCache(tmp_path, "yosys.log", inputs,
+                                    ["stat.json", "x.json"]).valid()
