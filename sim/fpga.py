@@ -87,9 +87,10 @@ ENGINE_LUT_MAPPER = "abc"
 #: 479 (docs/toolchain.md).
 LUT_MAPPERS = ("abc9", "abc")
 #: nextpnr-ecp5 0.11's placers (``--placer``). HeAP is nextpnr's default and places the AES
-#: pipelines alone in minutes; on the whole 4-register engine its first strict legalisation
-#: ran for over 20 minutes per iteration (docs/toolchain.md), so the engine uses the
-#: electrostatic ``static`` placer.
+#: pipelines alone in minutes; on the whole 4-register engine each of its strict
+#: legalisations ran for over 20 minutes (docs/toolchain.md), so the engine uses the
+#: electrostatic ``static`` placer, which legalises once: it places the engine in about 45
+#: minutes, but badly (31 MHz estimated before routing). Neither is the answer yet.
 PLACERS = ("heap", "static", "sa")
 ENGINE_PLACER = "static"
 DEFAULT_PLACER = "heap"
