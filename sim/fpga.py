@@ -38,7 +38,7 @@ from pathlib import Path
 
 __all__ = [
     "REPO_ROOT", "RESULTS_JSON", "RESULTS_MD", "SECTION", "LPF", "BASELINE", "DEVICE", "ToolMissing",
-    "ToolInterrupted",
+    "ToolInterrupted", "DoesNotFit",
     "tool_env", "check_tools", "parse_nextpnr_report", "parse_nextpnr_log_fmax",
     "parse_nextpnr_critical_path", "parse_yosys_stat", "derive_metrics", "plausibility_warnings",
     "undriven_inputs", "LUT_MAPPERS", "PLACERS",
@@ -140,6 +140,10 @@ def check_tools(env, need_ecppack=False):
             raise ToolMissing(f"{env[var]} not found: {FIX}")
         found[var] = path
     return found
+
+
+class DoesNotFit(RuntimeError):
+    """The netlist needs more of a resource than the device has (found before placement)."""
 
 
 class ToolInterrupted(RuntimeError):
@@ -446,6 +450,13 @@ def run_flow(component, name, workdir, *, freq_mhz=DEFAULT_FREQ, bitstream=False
     yosys_cells = parse_yosys_stat(yosys_stat)
     log(f"[{name}] yosys: {times['yosys']} s, LUT4 {yosys_cells.get('LUT4', 0)}, "
         f"FF {yosys_cells.get('TRELLIS_FF', 0)}, EBR {yosys_cells.get('DP16KD', 0)}")
+    # nextpnr 0.11 goes on placing a design with more block RAMs than the device has (it
+    # reported 320/208 DP16KD, 153 %, and spread for minutes with the static placer): that
+    # answer is known from the netlist.
+    ebr = yosys_cells.get("DP16KD", 0)
+    if ebr > DEVICE_EBR:
+        raise DoesNotFit(f"{ebr} DP16KD needed, the device has {DEVICE_EBR} "
+                         f"({ebr - DEVICE_EBR} over): not placed")
 
     (workdir / "board.lpf").write_text(lpf_for_target(LPF.read_text(), freq_mhz))
     cmd = [tools["NEXTPNR_ECP5"], *DEVICE["nextpnr_args"], "--json", f"{name}.json",
@@ -789,7 +800,8 @@ def _cmd_engine(args, env):
                     or "undriven" in str(exc)):
                 print(f"[{key}] FAILED: {exc}", file=sys.stderr)
                 continue
-            print(f"[{key}] nextpnr failed, reporting Yosys figures: {str(exc).splitlines()[0]}")
+            reason = "does not fit" if isinstance(exc, DoesNotFit) else "nextpnr failed"
+            print(f"[{key}] {reason}, reporting Yosys figures: {str(exc).splitlines()[0]}")
             metrics = _yosys_only_metrics(workdir, name)
             metrics["fits"] = False
             metrics["nextpnr_error"] = str(exc).splitlines()[-1][:300]

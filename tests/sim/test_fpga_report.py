@@ -294,3 +294,15 @@ def test_synthesis_cache_reuses_only_unchanged_products(tmp_path):
     (tmp_path / "x.json").unlink()
     assert not fpga._SynthesisCache(tmp_path, "yosys.log", inputs,
                                     ["stat.json", "x.json"]).valid()
+
+
+def test_more_block_rams_than_the_device_has_is_not_placed(tmp_path, monkeypatch):
+    """A netlist over the device's DP16KD count is reported as not fitting, by how much,
+    without running nextpnr (which would go on spreading it for minutes)."""
+    import pytest
+
+    monkeypatch.setattr(fpga, "DEVICE_EBR", -1)
+    with pytest.raises(fpga.DoesNotFit, match="1 over"):
+        fpga.run_flow(PipelineHarness(lambda: XorChainPipeline(stages=1)), "xor", tmp_path,
+                      lut_mapper="abc", aes_checks=False, log=lambda *_: None)
+    assert (tmp_path / "stat.json").exists() and not (tmp_path / "nextpnr.log").exists()
