@@ -320,3 +320,17 @@ def test_docs_without_results_leaves_the_committed_tables(tmp_path, monkeypatch,
     assert fpga.main(["docs"]) == 0
     assert md.read_text() == text
     assert "left as it is" in capsys.readouterr().out
+
+
+def test_a_killed_tool_is_no_result_and_a_failing_one_is(tmp_path):
+    """A tool ended by a signal says nothing about the design (no 'does not fit' row); a
+    tool that exits non-zero is a failure with its log's tail."""
+    import os
+
+    import pytest
+
+    with pytest.raises(fpga.ToolInterrupted, match="signal 15"):
+        fpga._run(["sh", "-c", "kill -TERM $$"], tmp_path, dict(os.environ), "killed.out")
+    with pytest.raises(RuntimeError, match="exit 3") as failed:
+        fpga._run(["sh", "-c", "echo why; exit 3"], tmp_path, dict(os.environ), "failed.out")
+    assert not isinstance(failed.value, fpga.ToolInterrupted) and "why" in str(failed.value)
