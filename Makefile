@@ -154,7 +154,9 @@ lint: $(STAMP) verilog
 bench: $(STAMP)
 	$(PY) -m sim.bench --sim $(SIM)
 
-# Both AES pipelines in the engine's FPGA style: block-RAM S-boxes, two registers per round.
+# Both AES pipelines with block-RAM S-boxes at two registers per round. The engine's FPGA
+# configuration (4 registers per round, shared key steps) is measured with
+# `python -m sim.fpga spec rtl.aes.pipeline:AES<Dir>Pipeline --param ...` (docs/fpga.md).
 fpga-aes: $(STAMP)
 	$(PY) -m sim.fpga aes --direction encrypt decrypt --sbox ebr --regs-per-round 2
 
