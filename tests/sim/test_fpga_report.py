@@ -7,8 +7,10 @@ saved from a real run of the stand-in below:
 """
 
 import json
+import os
 from pathlib import Path
 
+import pytest
 from amaranth import Module, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
@@ -241,24 +243,13 @@ def test_undriven_inputs_counts_yosys_warnings():
     assert fpga.undriven_inputs("End of script.\n") == 0
 
 
-def test_unknown_lut_mapper_is_refused(tmp_path):
-    import pytest
-
+@pytest.mark.parametrize("option, value", [("lut_mapper", "abc10"), ("placer", "annealing")])
+def test_unknown_flow_option_is_refused(tmp_path, option, value):
     harness = PipelineHarness(lambda: XorChainPipeline(stages=1))
     harness._MustUse__silence = True
-    with pytest.raises(ValueError, match="lut_mapper"):
-        fpga.run_flow(harness, "xor", tmp_path, lut_mapper="abc10", env=fpga.tool_env(),
-                      log=lambda *_: None)
-
-
-def test_unknown_placer_is_refused(tmp_path):
-    import pytest
-
-    harness = PipelineHarness(lambda: XorChainPipeline(stages=1))
-    harness._MustUse__silence = True
-    with pytest.raises(ValueError, match="placer"):
-        fpga.run_flow(harness, "xor", tmp_path, placer="annealing", env=fpga.tool_env(),
-                      log=lambda *_: None)
+    with pytest.raises(ValueError, match=f"{option} must be one of"):
+        fpga.run_flow(harness, "xor", tmp_path, env=fpga.tool_env(), log=lambda *_: None,
+                      **{option: value})
 
 
 def test_classic_abc_flow_places_a_small_design(tmp_path):
@@ -301,8 +292,6 @@ def test_synthesis_cache_reuses_only_unchanged_products(tmp_path):
 def test_more_block_rams_than_the_device_has_is_not_placed(tmp_path, monkeypatch):
     """A netlist over the device's DP16KD count is reported as not fitting, by how much,
     without running nextpnr (which would go on spreading it for minutes)."""
-    import pytest
-
     monkeypatch.setattr(fpga, "DEVICE_EBR", -1)
     with pytest.raises(fpga.DoesNotFit, match="1 over"):
         fpga.run_flow(PipelineHarness(lambda: XorChainPipeline(stages=1)), "xor", tmp_path,
@@ -327,10 +316,6 @@ def test_docs_without_results_leaves_the_committed_tables(tmp_path, monkeypatch,
 def test_a_killed_tool_is_no_result_and_a_failing_one_is(tmp_path):
     """A tool ended by a signal says nothing about the design (no 'does not fit' row); a
     tool that exits non-zero is a failure with its log's tail."""
-    import os
-
-    import pytest
-
     with pytest.raises(fpga.ToolInterrupted, match="signal 15"):
         fpga._run(["sh", "-c", "kill -TERM $$"], tmp_path, dict(os.environ), "killed.out")
     with pytest.raises(RuntimeError, match="exit 3") as failed:
